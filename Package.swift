@@ -1,0 +1,72 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "archive",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "archive", targets: ["archive"]),
+        .executable(name: "archive-sim", targets: ["archive-sim"]),
+        .library(name: "ArchiveKit", targets: ["ArchiveKit"]),
+        .library(name: "VendorSimulator", targets: ["VendorSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The engine: vendor adapters, store, sync engine.
+        .target(
+            name: "ArchiveKit",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        // A vendor simulator speaking both APIs over real HTTP, with fault injection.
+        .target(
+            name: "VendorSimulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The command-line front: thin, argument parsing and printing only.
+        .executableTarget(
+            name: "archive",
+            dependencies: [
+                "ArchiveKit",
+                "VendorSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Runs the simulator as a standalone server, for manual runs and benchmarks.
+        .executableTarget(
+            name: "archive-sim",
+            dependencies: [
+                "VendorSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Build tool: turns migrations/*.sql into Swift source so the binary carries its schema.
+        .executableTarget(name: "MigrationEmbedder"),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["MigrationEmbedder"]
+        ),
+        .testTarget(
+            name: "ArchiveKitTests",
+            dependencies: ["ArchiveKit", "VendorSimulator", "archive"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

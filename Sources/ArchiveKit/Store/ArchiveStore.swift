@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+
+/// Owns the archive database: opening it safely, migrating it, and every write.
+///
+/// Modeled on GRDB's `AppDatabase`: one type holds the connection and its
+/// migrator; files use a WAL `DatabasePool` so readers never block the sync's
+/// single writer, and tests may use an in-memory `DatabaseQueue`.
+public final class ArchiveStore: Sendable {
+    /// The GRDB connection (a pool for files, a queue in memory).
+    public let writer: any DatabaseWriter
+    public let path: String?
+
+    /// Opens (creating with mode 0600 if needed) and migrates the archive at `path`.
+    public static func open(path: String) throws(StoreError) -> ArchiveStore {
+        try createOwnerOnlyFileIfMissing(path)
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
+            let store = ArchiveStore(writer: pool, path: path)
+            try store.migrate()
+            return store
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    /// Opens an existing archive without writing to it (for `show` and queries).
+    public static func openReadOnly(path: String) throws(StoreError) -> ArchiveStore {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+            let store = ArchiveStore(writer: queue, path: path)
+            try queue.read { db throws in
+                try store.checkSchema(db, path: path)
+                if try !migrator.hasCompletedMigrations(db) { throw StoreError.olderSchema(path: path) }
+            }
+            return store
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(error, path: path)
+        }
+    }
+
+    /// A migrated in-memory archive, for unit tests.
+    public static func inMemory() throws -> ArchiveStore {
+        let store = ArchiveStore(writer: try DatabaseQueue(configuration: configuration(readOnly: false)), path: nil)
+        try store.migrate()
+        return store
+    }
+
+    init(writer: any DatabaseWriter, path: String?) {
+        self.writer = writer
+        self.path = path
+    }
+
+    static func configuration(readOnly: Bool) -> Configuration {
+        var config = Configuration()
+        config.readonly = readOnly
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(30)
+        config.label = "archive"
+        if !readOnly {
+            config.prepareDatabase { db in
+                // WAL + NORMAL never corrupts on a crash; it may only lose the last
+                // commits on power loss, which the next sync fetches again.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        return config
+    }
+
+    /// The schema comes only from `migrations/*.sql`, embedded at build time,
+    /// applied in order, each in its own transaction and recorded in `grdb_migrations`.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        for migration in EmbeddedMigrations.all {
+            migrator.registerMigration(migration.name) { db in
+                try db.execute(sql: migration.sql)
+            }
+        }
+        return migrator
+    }()
+
+    /// The names of the migrations this build knows, in order.
+    public static var knownMigrations: [String] { EmbeddedMigrations.all.map(\.name) }
+
+    private func migrate() throws {
+        try writer.read { db in try checkSchema(db, path: path ?? ":memory:") }
+        try Self.migrator.migrate(writer)
+    }
+
+    private func checkSchema(_ db: Database, path: String) throws {
+        if try Self.migrator.hasBeenSuperseded(db) {
+            let applied = try Self.migrator.appliedIdentifiers(db)
+            let unknown = applied.subtracting(Self.knownMigrations).sorted()
+            throw StoreError.newerSchema(path: path, unknownMigrations: unknown)
+        }
+    }
+
+    /// SQLite gives the -wal and -shm files the database file's mode, so creating
+    /// the file owner-only keeps all three private whatever the umask is.
+    private static func createOwnerOnlyFileIfMissing(_ path: String) throws(StoreError) {
+        let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            fchmod(fd, 0o600)
+            close(fd)
+            return
+        }
+        let code = errno
+        if code == EEXIST { return }
+        throw .cannotCreate(path: path, reason: String(cString: strerror(code)))
+    }
+}

@@ -1,0 +1,146 @@
+import Synchronization
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+
+/// How fetching one call ended.
+public enum FetchOutcome: Sendable {
+    case archived(NormalizedCall)
+    case failed(SyncFailure)
+    /// 401/403: the key is wrong, and every further request would fail the same way.
+    case authRejected(status: Int)
+    /// The run is stopping; nothing to record.
+    case cancelled
+}
+
+/// Fetches one call with retries, and decides what each answer means.
+struct CallFetcher: Sendable {
+    let client: VendorClient
+    let adapter: any VendorAdapter
+    let policy: RetryPolicy
+    let logger: Logger
+    let events: SyncEvents
+
+    func fetch(_ id: String) async -> FetchOutcome {
+        var attempt = 0
+        while true {
+            attempt += 1
+            if Task.isCancelled { return .cancelled }
+            let verdict = await attemptOnce(id)
+            let retryAfter: Duration?
+            let lastError: (status: Int?, message: String)
+            switch verdict {
+            case .done(let outcome):
+                return outcome
+            case .giveUp(let status, let message):
+                return .failed(failure(id, status: status, message: message, attempts: attempt))
+            case .retry(let status, let message, let after):
+                retryAfter = after
+                lastError = (status, message)
+            }
+            guard attempt < policy.maxAttempts else {
+                return .failed(failure(id, status: lastError.status,
+                                       message: "\(lastError.message) (gave up after \(attempt) attempts)", attempts: attempt))
+            }
+            let (delay, capped) = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
+            if capped {
+                events.retryAfterCapped()
+                logger.warning("\(id.debugDescription): the vendor asked to wait longer than \(policy.retryAfterCeiling); waiting \(delay) instead")
+            }
+            logger.debug("\(id.debugDescription): attempt \(attempt) failed (\(lastError.message)); retrying in \(delay)")
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                return .cancelled
+            }
+        }
+    }
+
+    private enum Verdict {
+        case done(FetchOutcome)
+        case retry(status: Int?, message: String, retryAfter: Duration?)
+        case giveUp(status: Int?, message: String)
+    }
+
+    private func attemptOnce(_ id: String) async -> Verdict {
+        let answer: VendorAnswer
+        events.requestSent()
+        do {
+            answer = try await client.getCall(id)
+        } catch is CancellationError {
+            return .done(.cancelled)
+        } catch is NIOTooManyBytesError {
+            return .giveUp(status: nil, message: "response larger than \(VendorClient.defaultMaxBodyBytes / 1_048_576) MiB, the cap for one call")
+        } catch let error as HTTPClientError {
+            if Task.isCancelled { return .done(.cancelled) }
+            return .retry(status: nil, message: Self.describe(error), retryAfter: nil)
+        } catch {
+            if Task.isCancelled { return .done(.cancelled) }
+            return .retry(status: nil, message: client.redact("network error: \(error)"), retryAfter: nil)
+        }
+
+        switch answer.status {
+        case 200...299:
+            guard let body = String(validating: answer.body, as: UTF8.self) else {
+                return .retry(status: answer.status, message: "response is not UTF-8 text", retryAfter: nil)
+            }
+            do {
+                return .done(.archived(try adapter.decode(body: body, requestedID: id)))
+            } catch {
+                let message = client.redact(error.description)
+                return error.isRetryable
+                    ? .retry(status: answer.status, message: message, retryAfter: nil)
+                    : .giveUp(status: answer.status, message: message)
+            }
+        case 401, 403:
+            return .done(.authRejected(status: answer.status))
+        case 404:
+            return .giveUp(status: 404, message: "not found (HTTP 404): \(client.provider.displayName) has no call with this ID")
+        case 408, 429, 500...599:
+            return .retry(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))",
+                          retryAfter: RetryPolicy.parseRetryAfter(answer.retryAfter))
+        case 300...399:
+            let target = answer.location.flatMap { URL(string: $0)?.host } ?? "an unknown location"
+            return .giveUp(status: answer.status,
+                           message: "HTTP \(answer.status) redirect to \(target) not followed, so the API key stays with \(client.baseURL.host); check --base-url")
+        default:
+            return .giveUp(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))")
+        }
+    }
+
+    /// A short, single-line, key-free excerpt of an error body, for `sync_failures.error`.
+    private func snippet(_ body: [UInt8]) -> String {
+        guard !body.isEmpty else { return "" }
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+            .map { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true ? " " : String($0) }.joined()
+        return ": " + client.redact(text.trimmingWhitespace())
+    }
+
+    private func failure(_ id: String, status: Int?, message: String, attempts: Int) -> SyncFailure {
+        SyncFailure(provider: client.provider, callID: id, httpStatus: status, error: message, attempts: attempts)
+    }
+
+    static func describe(_ error: HTTPClientError) -> String {
+        switch error {
+        case .readTimeout, .deadlineExceeded: "timed out waiting for the vendor"
+        case .connectTimeout: "timed out connecting to the vendor"
+        case .remoteConnectionClosed: "the vendor closed the connection"
+        default: "network error: \(error)"
+        }
+    }
+}
+
+/// Counters the fetchers report into, shared across tasks.
+final class SyncEvents: Sendable {
+    private let state = Mutex(State())
+
+    struct State {
+        var requests = 0
+        var retryAfterCapped = 0
+    }
+
+    func requestSent() { state.withLock { $0.requests += 1 } }
+    func retryAfterCapped() { state.withLock { $0.retryAfterCapped += 1 } }
+    var snapshot: State { state.withLock { $0 } }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Everything a sync needs to know before it starts.
+public struct SyncConfiguration: Sendable {
+    public var provider: Provider
+    public var baseURL: BaseURL
+    public var apiKey: String
+    public var concurrency: Int
+    public var refresh: Bool
+    public var timeout: Duration
+    public var retry: RetryPolicy
+    /// The ID list's name for `sync_runs.source`.
+    public var source: String
+
+    public init(provider: Provider, baseURL: BaseURL, apiKey: String, concurrency: Int = 8, refresh: Bool = false,
+                timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(), source: String) {
+        self.provider = provider
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.concurrency = concurrency
+        self.refresh = refresh
+        self.timeout = timeout
+        self.retry = retry
+        self.source = source
+    }
+}
+
+/// How a sync ended, and what it did.
+public struct SyncReport: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case completed
+        case completedWithFailures
+        case interrupted(signal: Int32)
+        case authRejected(status: Int)
+        case storageFailed(String)
+    }
+
+    public var outcome: Outcome
+    public var runID: Int64
+    public var counts: SyncCounts
+    /// The first failures of the run; the rest are in `sync_failures`.
+    public var failures: [SyncFailure]
+    /// The first invalid lines of the list.
+    public var invalidLines: [(line: Int, reason: String)]
+    public var retryAfterCapped: Int
+    public var elapsed: Duration
+
+    public static let keptExamples = 20
+}
+
+/// A snapshot for progress display.
+public struct SyncProgress: Sendable {
+    public var counts: SyncCounts
+    public var listFinished: Bool
+    public var elapsed: Duration
+}
+
+/// Runs one sync: reads IDs, skips what is final, fetches the rest concurrently,
+/// and hands every result to a single writer that commits in batches.
+///
+/// The network and the writer are separate: `concurrency` fetch tasks run at
+/// once, while one task drains `BatchQueue` into SQLite. `stop(signal:)` stops
+/// scheduling, cancels in-flight requests, and lets fetched calls commit.
+public final class SyncEngine: Sendable {
+    private let store: ArchiveStore
+    private let configuration: SyncConfiguration
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var counts = SyncCounts()
+        var failures: [SyncFailure] = []
+        var invalidLines: [(line: Int, reason: String)] = []
+        var listFinished = false
+        var stopReason: SyncReport.Outcome?
+        var fetchTask: Task<Void, Never>?
+
+        mutating func noteFailure(_ failure: SyncFailure) {
+            counts.failed += 1
+            if failures.count < SyncReport.keptExamples { failures.append(failure) }
+        }
+    }
+
+    public init(store: ArchiveStore, configuration: SyncConfiguration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Asks a running sync to stop, as Ctrl-C does: what was fetched is still committed.
+    public func stop(signal: Int32) {
+        halt(.interrupted(signal: signal))
+    }
+
+    private func halt(_ reason: SyncReport.Outcome) {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            if state.stopReason == nil { state.stopReason = reason }
+            return state.fetchTask
+        }
+        task?.cancel()
+    }
+
+    public func progress(since start: ContinuousClock.Instant) -> SyncProgress {
+        state.withLock { SyncProgress(counts: $0.counts, listFinished: $0.listFinished, elapsed: .now - start) }
+    }
+
+    public func run(_ source: IDListSource) async throws(StoreError) -> SyncReport {
+        let start = ContinuousClock.now
+        let runID = try store.beginRun(provider: configuration.provider, baseURL: configuration.baseURL.description,
+                                       source: configuration.source)
+        let client = VendorClient(provider: configuration.provider, baseURL: configuration.baseURL,
+                                  apiKey: configuration.apiKey, timeout: configuration.timeout,
+                                  concurrency: configuration.concurrency)
+        let events = SyncEvents()
+        let fetcher = CallFetcher(client: client, adapter: configuration.provider.adapter,
+                                  policy: configuration.retry, logger: logger, events: events)
+        let queue = BatchQueue<SyncRecord>()
+
+        let writer = Task { await self.drain(queue, runID: runID) }
+        let fetchTask = Task { await self.fetchAll(from: source, with: fetcher, into: queue) }
+        state.withLock { $0.fetchTask = fetchTask }
+        if state.withLock({ $0.stopReason != nil }) { fetchTask.cancel() }  // a stop that came before the task existed
+        await fetchTask.value
+        await queue.finish()
+        await writer.value
+        await client.shutdown()
+
+        let snapshot = events.snapshot
+        let report = state.withLock { state -> SyncReport in
+            state.counts.requests = snapshot.requests
+            let outcome = state.stopReason ?? (state.counts.failed + state.counts.invalidLines > 0 ? .completedWithFailures : .completed)
+            return SyncReport(outcome: outcome, runID: runID, counts: state.counts, failures: state.failures,
+                              invalidLines: state.invalidLines, retryAfterCapped: snapshot.retryAfterCapped,
+                              elapsed: .now - start)
+        }
+        try store.finishRun(runID, counts: report.counts, outcome: report.outcome.recordedName)
+        return report
+    }
+
+    /// Reads the list, skips final calls, and keeps `concurrency` fetches in flight.
+    private func fetchAll(from source: IDListSource, with fetcher: CallFetcher, into queue: BatchQueue<SyncRecord>) async {
+        var seen = Set<String>()
+        await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            reading: while !Task.isCancelled, let chunk = await source.next() {
+                var fresh: [String] = []
+                for line in chunk {
+                    switch line {
+                    case .id(let id, _):
+                        if seen.insert(id).inserted { fresh.append(id) }
+                    case .invalid(let number, let reason):
+                        logger.warning("line \(number) of the ID list skipped: \(reason)")
+                        state.withLock {
+                            $0.counts.invalidLines += 1
+                            if $0.invalidLines.count < SyncReport.keptExamples { $0.invalidLines.append((number, reason)) }
+                        }
+                    }
+                }
+                let final: Set<String>
+                do {
+                    final = configuration.refresh ? [] : try store.finalIDs(provider: configuration.provider, among: fresh)
+                } catch {
+                    halt(.storageFailed("\(error)"))
+                    break reading
+                }
+                state.withLock {
+                    $0.counts.idsRead += fresh.count
+                    $0.counts.skipped += final.count
+                }
+                for id in fresh where !final.contains(id) {
+                    if inFlight >= configuration.concurrency {
+                        await group.next()
+                        inFlight -= 1
+                    }
+                    if Task.isCancelled { break reading }
+                    inFlight += 1
+                    group.addTask {
+                        switch await fetcher.fetch(id) {
+                        case .archived(let call): await queue.append(.archived(call))
+                        case .failed(let failure): await queue.append(.failed(failure))
+                        case .authRejected(let status): self.halt(.authRejected(status: status))
+                        case .cancelled: break
+                        }
+                    }
+                }
+            }
+            state.withLock { $0.listFinished = true }
+            await group.waitForAll()
+        }
+    }
+
+    /// The single writer: commits whatever has queued up, batch after batch.
+    private func drain(_ queue: BatchQueue<SyncRecord>, runID: Int64) async {
+        var storageFailed = false
+        while let batch = await queue.next() {
+            if storageFailed { continue }  // keep draining so fetchers never wait forever
+            do {
+                let refused = try await store.save(batch, runID: runID)
+                state.withLock { state in
+                    for record in batch {
+                        switch record {
+                        case .archived: state.counts.fetched += 1
+                        case .failed(let failure): state.noteFailure(failure)
+                        }
+                    }
+                    state.counts.fetched -= refused.count
+                    refused.forEach { state.noteFailure($0) }
+                }
+            } catch {
+                logger.error("\(error.description)")
+                storageFailed = true
+                halt(.storageFailed(error.description))
+            }
+        }
+    }
+}
+
+extension SyncReport.Outcome {
+    /// The value stored in `sync_runs.outcome`.
+    public var recordedName: String {
+        switch self {
+        case .completed: "completed"
+        case .completedWithFailures: "completed_with_failures"
+        case .interrupted: "interrupted"
+        case .authRejected: "auth_rejected"
+        case .storageFailed: "aborted"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// PuppeteerAI's Get Call: a flat call object, times in Unix seconds, and an
+/// untyped transcript and analysis that in practice follow Retell's shapes.
+public struct PuppeteerAdapter: VendorAdapter {
+    public var provider: Provider { .puppeteer }
+
+    public init() {}
+
+    public func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall {
+        let call = try parseObject(body)
+        if call["id"] == nil, let detail = call["detail"] {
+            throw .notACall("PuppeteerAI reported an error: \(detail.text ?? "no detail")")
+        }
+        try checkID(call["id"], requestedID: requestedID)
+
+        var out = NormalizedCall(provider: .puppeteer, callID: requestedID, rawJSON: body)
+        out.status = call["status"]?.text
+        out.direction = call["direction"]?.text
+        out.callType = call["call_type"]?.text
+        out.fromNumber = call["from_number"]?.text
+        out.toNumber = call["to_number"]?.text
+        out.startedAt = Self.time(call["start_timestamp"])
+        out.endedAt = Self.time(call["end_timestamp"])
+        out.createdAt = call["created_at"]?.text.flatMap(Timestamp.fromISO8601)
+        out.scheduledFor = call["scheduled_for"]?.text.flatMap(Timestamp.fromISO8601)
+        out.durationMs = call["duration_ms"]?.double.flatMap { $0.isFinite && abs($0) < 9.0e15 ? Int64($0.rounded()) : nil }
+        out.threadID = call["thread_id"]?.text
+        out.conversationID = call["conversation_id"]?.text
+        out.disconnectionReason = call["disconnection_reason"]?.text
+        out.transcript = call["transcript"]?.text
+        out.recordingURL = call["recording_url"]?.text
+        out.metadata = call["metadata"]?.jsonColumn
+        out.variables = call["variables"]?.jsonColumn
+        out.turns = Lenient.turns(call["transcript_object"])
+
+        let analysisValue = call["call_analysis"]
+        if let analysis = analysisValue?.object {
+            let summaryKey = analysis["summary"] != nil ? "summary" : "call_summary"
+            var row = NormalizedCall.Analysis()
+            row.summary = analysis[summaryKey]?.text
+            row.callCompletion = analysis["call_completion"]?.text
+            row.callCompletionSummary = analysis["call_completion_summary"]?.text
+            row.taskCompletion = analysis["task_completion"]?.text
+            row.taskCompletionSummary = analysis["task_completion_summary"]?.text
+            out.analysis = row
+            out.sentiment = (analysis["sentiment"] ?? analysis["user_sentiment"])?.text
+            out.fields = Self.fields(analysis, excluding: summaryKey)
+        } else if let analysisValue, !analysisValue.isNull {
+            var row = NormalizedCall.Analysis()
+            row.summary = analysisValue.text
+            out.analysis = row
+        }
+        let status = out.status?.lowercased()
+        out.isFinal = !(status == "scheduled" || status == "ongoing" || (status == "ended" && out.analysis == nil))
+        return out
+    }
+
+    /// Every analysis key but the summary, with nested objects flattened one level as `parent.child`.
+    static func fields(_ analysis: JSONObject, excluding summaryKey: String) -> [NormalizedCall.Field] {
+        var fields: [NormalizedCall.Field] = []
+        for (key, value) in analysis.members where key != summaryKey {
+            if let nested = value.object, !nested.members.isEmpty {
+                for (child, childValue) in nested.members {
+                    fields.append(.init(name: key + "." + child, value: Lenient.fieldValue(childValue)))
+                }
+            } else {
+                fields.append(.init(name: key, value: Lenient.fieldValue(value)))
+            }
+        }
+        return fields
+    }
+
+    /// Unix seconds, as a number or a numeric string; an ISO string is accepted too.
+    static func time(_ value: JSONValue?) -> String? {
+        guard let value else { return nil }
+        if let seconds = value.double { return Timestamp.fromUnix(seconds) }
+        return value.string.flatMap(Timestamp.fromISO8601)
+    }
+}

@@ -1,0 +1,86 @@
+/// PureTalk's Get Call: `{"msg", "err", "results": {call}}`, times as ISO 8601
+/// with offsets, duration in seconds, analysis with a `post_analysis_data` list.
+public struct PureTalkAdapter: VendorAdapter {
+    public var provider: Provider { .puretalk }
+
+    public init() {}
+
+    public func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall {
+        let envelope = try parseObject(body)
+        if envelope["err"]?.bool == true {
+            throw .notACall("PureTalk reported an error: \(envelope["msg"]?.text ?? "no message")")
+        }
+        guard let call = envelope["results"]?.object else {
+            throw .notACall("response has no \"results\" call object")
+        }
+        try checkID(call["call_id"], requestedID: requestedID)
+
+        var out = NormalizedCall(provider: .puretalk, callID: requestedID, rawJSON: body)
+        out.status = call["status"]?.text
+        out.direction = call["call_type"]?.text.map(Self.direction)
+        out.callType = call["protocol"]?.text
+        out.fromNumber = call["from_number"]?.text
+        out.toNumber = call["to_number"]?.text
+        out.startedAt = call["start_time"]?.text.flatMap(Timestamp.fromISO8601)
+        out.endedAt = call["end_time"]?.text.flatMap(Timestamp.fromISO8601)
+        out.createdAt = call["created_at"]?.text.flatMap(Timestamp.fromISO8601)
+        out.scheduledFor = call["scheduled_for"]?.text.flatMap(Timestamp.fromISO8601)
+        out.durationMs = call["call_duration_seconds"]?.double.flatMap(Self.milliseconds)
+        out.assistantID = call["assistant_id"]?.text
+        out.assistantName = call["assistant_name"]?.text
+        out.voiceID = call["voice_id"]?.text
+        out.voiceName = call["voice_name"]?.text
+        out.providerCallID = call["provider_call_id"]?.text
+        out.campaignID = call["campaign_id"]?.text
+        out.answeredBy = call["answered_by"]?.text
+        out.sentiment = call["sentiment"]?.text
+        out.disconnectionReason = call["disconnection_reason"]?.text
+        out.transcript = call["transcript"]?.text
+        out.recordingURL = call["call_recording_url"]?.text
+        out.recordingEnabled = call["call_recording_enabled"]?.bool
+        out.isBilled = call["is_billed"]?.bool
+        out.metadata = call["metadata"]?.jsonColumn
+        out.variables = call["variables"]?.jsonColumn
+        out.turns = Lenient.turns(call["transcript_object"])
+
+        let analysisValue = call["call_analysis"]
+        if let analysis = analysisValue?.object {
+            var row = NormalizedCall.Analysis()
+            row.summary = analysis["summary"]?.text
+            row.callCompletion = analysis["call_completion"]?.text
+            row.callCompletionSummary = analysis["call_completion_summary"]?.text
+            row.taskCompletion = analysis["task_completion"]?.text
+            row.taskCompletionSummary = analysis["task_completion_summary"]?.text
+            out.analysis = row
+            out.fields = (analysis["post_analysis_data"]?.array ?? []).enumerated().map { position, item in
+                guard let item = item.object else {
+                    return NormalizedCall.Field(name: "#\(position)", value: Lenient.fieldValue(item))
+                }
+                return NormalizedCall.Field(
+                    name: item["name"]?.text ?? "#\(position)",
+                    value: item["value"].flatMap(Lenient.fieldValue))
+            }
+        } else if let analysisValue, !analysisValue.isNull {
+            var row = NormalizedCall.Analysis()
+            row.summary = analysisValue.text
+            out.analysis = row
+        }
+        // Analysis arrives after the call ends: until it does, the call may still change.
+        out.isFinal = out.status != "in-progress" && out.analysis != nil
+        return out
+    }
+
+    /// PureTalk's `call_type` is the direction, in its own words.
+    static func direction(_ callType: String) -> String {
+        switch callType.lowercased() {
+        case "incoming", "inbound": "inbound"
+        case "outgoing", "outbound": "outbound"
+        default: callType
+        }
+    }
+
+    static func milliseconds(_ seconds: Double) -> Int64? {
+        let ms = (seconds * 1000).rounded()
+        return ms.isFinite && abs(ms) < 9.0e15 ? Int64(ms) : nil
+    }
+}

@@ -1,0 +1,92 @@
+/// Decodes one vendor's Get Call body into a `NormalizedCall`.
+///
+/// Adapters are lenient by design: any field may be missing, null or of an
+/// unexpected type, and unknown fields are ignored (the raw body keeps them).
+/// They fail only when the body is not a call at all.
+public protocol VendorAdapter: Sendable {
+    var provider: Provider { get }
+    func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall
+}
+
+/// Why a 2xx body could not be archived.
+public enum DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Not JSON at all (an HTML error page, a truncated body): worth retrying.
+    case invalidJSON(String)
+    /// Valid JSON, but not a call: the vendor said no, or sent something else.
+    case notACall(String)
+    /// The body describes another call than the one asked for.
+    case idMismatch(received: String)
+
+    public var description: String {
+        switch self {
+        case .invalidJSON(let reason): "response is not valid JSON (\(reason))"
+        case .notACall(let reason): reason
+        case .idMismatch(let received): "response is for a different call (\(received.debugDescription))"
+        }
+    }
+
+    /// Whether asking again may give a different answer.
+    public var isRetryable: Bool { if case .invalidJSON = self { true } else { false } }
+}
+
+extension VendorAdapter {
+    func parseObject(_ body: String) throws(DecodeError) -> JSONObject {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            throw .invalidJSON(error.description)
+        }
+        guard let object = value.object else { throw .notACall("response body is not a JSON object") }
+        return object
+    }
+
+    /// Checks the body's own ID against the one requested; a missing ID is accepted.
+    func checkID(_ received: JSONValue?, requestedID: String) throws(DecodeError) {
+        if let received = received?.text, received != requestedID {
+            throw .idMismatch(received: received)
+        }
+    }
+}
+
+/// Shared readers for the loosely typed parts of vendor bodies.
+enum Lenient {
+    /// A transcript entry: the columns both vendors share, plus any other keys kept as `extra`.
+    static func turn(_ value: JSONValue, index: Int, mapped: Set<String>) -> NormalizedCall.Turn {
+        var turn = NormalizedCall.Turn(index: index)
+        guard let object = value.object else {
+            turn.content = value.text
+            return turn
+        }
+        turn.role = object["role"]?.text
+        turn.content = object["content"]?.text
+        turn.functionName = object["function_name"]?.text
+        turn.functionArgs = object["function_args"]?.text
+        turn.interrupted = object["interrupted"]?.bool
+        turn.toolCalls = object["tool_calls"]?.jsonColumn
+        turn.words = object["words"]?.jsonColumn
+        if let latency = object["turn_latency"]?.object {
+            turn.latency = NormalizedCall.Latency(
+                latency: latency["latency"]?.double,
+                eouDelay: latency["eou_delay"]?.double,
+                llmLatency: latency["llm_latency"]?.double,
+                ttsLatency: latency["tts_latency"]?.double)
+        }
+        let known: Set<String> = ["role", "content", "function_name", "function_args", "interrupted",
+                                  "tool_calls", "words", "turn_latency"]
+        let rest = object.members.filter { !known.contains($0.key) && !mapped.contains($0.key) }
+        if !rest.isEmpty { turn.extra = JSONValue.object(JSONObject(rest)).jsonText }
+        return turn
+    }
+
+    static func turns(_ value: JSONValue?) -> [NormalizedCall.Turn] {
+        guard let items = value?.array else { return [] }
+        return items.enumerated().map { turn($1, index: $0, mapped: []) }
+    }
+
+    /// A post-analysis value: strings as sent, other JSON as its text, null as nil.
+    static func fieldValue(_ value: JSONValue) -> String? {
+        if case .string(let s) = value { return s }
+        return value.jsonColumn
+    }
+}
