@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+
+/// Renders a `StoredCall` for people (`show`) and for programs (`show --json`).
+public enum CallPresenter {
+    static let booleanColumns: Set<String> = ["recording_enabled", "is_billed", "is_final", "interrupted"]
+    static let jsonColumns: Set<String> = ["metadata", "variables", "tool_calls", "words", "extra"]
+    static let latencyColumns = ["latency", "eou_delay", "llm_latency", "tts_latency"]
+
+    // MARK: JSON
+
+    /// The normalized call as one JSON document. Keys are the schema's column
+    /// names; JSON columns are embedded as JSON, 0/1 flags as booleans.
+    public static func json(_ call: StoredCall) -> JSONValue {
+        var members = call.columns.map { (key: $0.name, value: value($0.name, $0.value)) }
+        if let analysis = call.analysis {
+            members.append(("analysis", .object(JSONObject(analysis.map { ($0.name, value($0.name, $0.value)) }))))
+        } else {
+            members.append(("analysis", .null))
+        }
+        members.append(("post_analysis_fields", .array(call.fields.map {
+            .object(JSONObject([("name", .string($0.name)), ("value", $0.value.map(JSONValue.string) ?? .null)]))
+        })))
+        members.append(("turns", .array(call.turns.map { turn in
+            let latency = turn.filter { latencyColumns.contains($0.name) }
+            var out = turn.filter { !latencyColumns.contains($0.name) }.map { (key: $0.name, value: value($0.name, $0.value)) }
+            out.append(("latency", latency.allSatisfy { $0.value.isNull }
+                ? .null : .object(JSONObject(latency.map { ($0.name, value($0.name, $0.value)) }))))
+            return .object(JSONObject(out))
+        })))
+        return .object(JSONObject(members))
+    }
+
+    static func value(_ column: String, _ value: DatabaseValue) -> JSONValue {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let i): return booleanColumns.contains(column) ? .bool(i != 0) : .number(String(i))
+        case .double(let d): return .number(d.isFinite ? "\(d)" : "null")
+        case .string(let s):
+            if jsonColumns.contains(column), let parsed = try? JSONParser.parse(s) { return parsed }
+            return .string(s)
+        case .blob(let data): return .string(data.base64EncodedString())
+        }
+    }
+
+    // MARK: Text
+
+    /// A terminal-friendly view: header, analysis, then the transcript turn by turn.
+    public static func text(_ call: StoredCall) -> String {
+        func s(_ name: String) -> String? { String.fromDatabaseValue(call[name]) }
+        let provider = Provider(rawValue: s("provider") ?? "")?.displayName ?? s("provider") ?? "?"
+        var out = "\(provider) call \(s("call_id") ?? "?")  [\(s("status") ?? "status unknown")\(call["is_final"] == 1.databaseValue ? "" : ", may still change")]\n"
+        func line(_ label: String, _ value: String?) {
+            guard let value, !value.isEmpty else { return }
+            out += "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + value + "\n"
+        }
+        line("direction", [s("direction"), s("call_type").map { "(\($0))" }].compactMap { $0 }.joined(separator: " "))
+        if s("from_number") != nil || s("to_number") != nil {
+            line("numbers", "\(s("from_number") ?? "?") → \(s("to_number") ?? "?")")
+        }
+        line("assistant", s("assistant_name").map { name in s("assistant_id").map { "\(name) (\($0))" } ?? name } ?? s("assistant_id"))
+        line("voice", s("voice_name"))
+        line("thread", s("thread_id"))
+        line("started", s("started_at").map(readableTime))
+        line("ended", s("ended_at").map(readableTime))
+        line("scheduled", s("scheduled_for").map(readableTime))
+        line("duration", Int64.fromDatabaseValue(call["duration_ms"]).map(readableDuration))
+        line("answered by", s("answered_by"))
+        line("sentiment", s("sentiment"))
+        line("ended by", s("disconnection_reason"))
+        line("recording", s("recording_url").map { "\($0) (link only; it may expire)" })
+        line("fetched", s("fetched_at").map(readableTime))
+
+        if let analysis = call.analysis {
+            out += "\nAnalysis\n"
+            func a(_ name: String) -> String? { analysis.first(where: { $0.name == name }).flatMap { String.fromDatabaseValue($0.value) } }
+            line("summary", a("summary"))
+            line("call", [a("call_completion"), a("call_completion_summary")].compactMap { $0 }.joined(separator: " — "))
+            line("task", [a("task_completion"), a("task_completion_summary")].compactMap { $0 }.joined(separator: " — "))
+            for field in call.fields {
+                out += "    \(field.name) = \(field.value ?? "null")\n"
+            }
+        } else {
+            out += "\nAnalysis: none yet\n"
+        }
+
+        out += "\nTranscript (\(call.turns.count) turn\(call.turns.count == 1 ? "" : "s"))\n"
+        for turn in call.turns {
+            func t(_ name: String) -> DatabaseValue { turn.first(where: { $0.name == name })?.value ?? .null }
+            let role = String.fromDatabaseValue(t("role")) ?? "?"
+            let interrupted = t("interrupted") == 1.databaseValue ? " (interrupted)" : ""
+            out += "  [\(Int64.fromDatabaseValue(t("turn_index")) ?? 0)] \(role)\(interrupted): \(String.fromDatabaseValue(t("content")) ?? "")\n"
+            if let name = String.fromDatabaseValue(t("function_name")) {
+                out += "      tool: \(name)(\(String.fromDatabaseValue(t("function_args")) ?? ""))\n"
+            }
+            if let tools = String.fromDatabaseValue(t("tool_calls")), tools != "[]" {
+                out += "      tool calls: \(tools)\n"
+            }
+            let latencies = latencyColumns.compactMap { name in
+                Double.fromDatabaseValue(t(name)).map { "\(name.replacingOccurrences(of: "_latency", with: "").replacingOccurrences(of: "_delay", with: "")) \($0)" }
+            }
+            if !latencies.isEmpty { out += "      latency (s): \(latencies.joined(separator: ", "))\n" }
+        }
+        return out
+    }
+
+    /// `2025-05-19T14:15:22.230876Z` → `2025-05-19 14:15:22 UTC`.
+    static func readableTime(_ stored: String) -> String {
+        guard stored.count >= 19 else { return stored }
+        return stored.prefix(10) + " " + stored.dropFirst(11).prefix(8) + " UTC"
+    }
+
+    static func readableDuration(_ ms: Int64) -> String {
+        let seconds = ms / 1000
+        return seconds >= 60 ? "\(seconds / 60)m \(seconds % 60)s" : "\(Double(ms) / 1000)s"
+    }
+}
+
+extension JSONValue {
+    /// Indented JSON text for people and `jq`, keys in their stored order.
+    public var prettyText: String {
+        var out = ""
+        writePretty(to: &out, indent: "")
+        return out
+    }
+
+    private func writePretty(to out: inout String, indent: String) {
+        let inner = indent + "  "
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += inner
+                item.writePretty(to: &out, indent: inner)
+                out += i < items.count - 1 ? ",\n" : "\n"
+            }
+            out += indent + "]"
+        case .object(let object) where !object.members.isEmpty:
+            out += "{\n"
+            for (i, member) in object.members.enumerated() {
+                out += inner
+                JSONValue.writeQuoted(member.key, to: &out)
+                out += ": "
+                member.value.writePretty(to: &out, indent: inner)
+                out += i < object.members.count - 1 ? ",\n" : "\n"
+            }
+            out += indent + "}"
+        default:
+            write(to: &out)
+        }
+    }
+}

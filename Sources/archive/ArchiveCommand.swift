@@ -1,0 +1,72 @@
+import ArgumentParser
+import ArchiveKit
+import Foundation
+
+/// The `archive` command: a root with one subcommand per job, after
+/// swift-argument-parser's `Math` example.
+struct ArchiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive",
+        abstract: "Keep a local, offline, queryable SQLite archive of voice-AI agent calls.",
+        discussion: """
+            Exit codes: 0 success; 1 some IDs failed or the call is not archived; 2 usage or input error; \
+            3 the vendor rejected the API key; 4 the archive database cannot be used; 130/143 interrupted.
+            """,
+        version: ArchiveVersion.current,
+        subcommands: [SyncCommand.self, ShowCommand.self, DemoCommand.self])
+}
+
+/// Options every subcommand shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The archive file.", discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path"))
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = ProcessInfo.processInfo.environment["ARCHIVE_DB"], !env.isEmpty { return env }
+        return "archive.sqlite"
+    }
+}
+
+extension Provider: ExpressibleByArgument {}
+
+/// The documented exit codes; see README.md.
+enum Exit {
+    static let ok: Int32 = 0
+    static let someFailed: Int32 = 1
+    static let usage: Int32 = 2
+    static let authRejected: Int32 = 3
+    static let database: Int32 = 4
+
+    /// Prints `archive: message` to stderr and returns the code to exit with.
+    static func fail(_ message: String, code: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data("archive: \(message)\n".utf8))
+        return ExitCode(code)
+    }
+
+    static func fail(_ error: StoreError) -> ExitCode { fail(error.description, code: database) }
+}
+
+@main
+enum Main {
+    /// Parses and runs, mapping argument errors to exit 2 (the parser's own
+    /// default is 64) and never letting an error escape as a crash.
+    static func main() async {
+        do {
+            var command = try ArchiveCommand.parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = ArchiveCommand.exitCode(for: error)
+            let message = ArchiveCommand.fullMessage(for: error)
+            if !message.isEmpty {
+                let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+                stream.write(Data((message + "\n").utf8))
+            }
+            exit(code == .validationFailure ? Exit.usage : code.rawValue)
+        }
+    }
+}

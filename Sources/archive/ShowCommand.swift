@@ -1,0 +1,59 @@
+import ArgumentParser
+import ArchiveKit
+import Foundation
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print one archived call, with no network.")
+
+    @Argument(help: "The call ID.")
+    var id: String
+
+    @Option(help: "The vendor, when both hold a call with this ID.")
+    var provider: Provider?
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Print the normalized call as one JSON document.")
+    var json = false
+
+    @Flag(help: "Print the vendor's body exactly as it was received.")
+    var raw = false
+
+    func validate() throws {
+        if json && raw { throw ValidationError("--json and --raw cannot be used together.") }
+    }
+
+    func run() throws {
+        do {
+            let store = try ArchiveStore.openReadOnly(path: database.path)
+            try print(Self.render(id: id, provider: provider, store: store, json: json, raw: raw))
+        } catch let error as StoreError {
+            throw Exit.fail(error)
+        }
+    }
+
+    /// The text `show` prints; shared with `demo`.
+    static func render(id: String, provider: Provider?, store: ArchiveStore, json: Bool = false, raw: Bool = false) throws -> String {
+        let chosen: Provider
+        if let provider {
+            chosen = provider
+        } else {
+            let holders = try StoredCall.providers(of: id, in: store)
+            guard let first = holders.first else {
+                throw Exit.fail("no call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", code: Exit.someFailed)
+            }
+            guard holders.count == 1 else {
+                throw Exit.fail("both \(holders.map(\.rawValue).joined(separator: " and ")) have a call \(id.debugDescription); pass --provider to choose.", code: Exit.usage)
+            }
+            chosen = first
+        }
+        guard let call = try StoredCall.load(provider: chosen, id: id, from: store) else {
+            throw Exit.fail("no \(chosen.displayName) call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", code: Exit.someFailed)
+        }
+        if raw { return call.rawJSON }
+        if json { return CallPresenter.json(call).prettyText }
+        return CallPresenter.text(call)
+    }
+}

@@ -1,0 +1,38 @@
+import ArchiveKit
+
+/// The end-of-run summary: what happened, and where to look for the rest.
+enum SyncSummary {
+    static func text(_ report: SyncReport, provider: Provider, databasePath: String) -> String {
+        let c = report.counts
+        let seconds = Double(report.elapsed.components.seconds) + Double(report.elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(c.fetched) / seconds : 0
+        var lines = [
+            "\(provider.displayName) sync \(report.outcome.recordedName.replacingOccurrences(of: "_", with: " ")) in \(String(format: "%.1f", seconds)) s (run \(report.runID)).",
+            "  IDs read  \(c.idsRead)" + (c.invalidLines > 0 ? " (and \(c.invalidLines) invalid line\(c.invalidLines == 1 ? "" : "s") skipped)" : ""),
+            "  fetched   \(c.fetched) (\(String(format: "%.1f", rate)) calls/s, \(c.requests) requests)",
+            "  skipped   \(c.skipped) already archived and final",
+            "  failed    \(c.failed)",
+        ]
+        if case .interrupted = report.outcome {
+            let left = c.idsRead - c.fetched - c.skipped - c.failed
+            lines.append("  not done  \(max(0, left)) (run the same command again to resume)")
+        }
+        if report.retryAfterCapped > 0 {
+            lines.append("  note      \(report.retryAfterCapped) Retry-After value(s) above the ceiling were capped")
+        }
+        for invalid in report.invalidLines {
+            lines.append("  line \(invalid.line): \(invalid.reason)")
+        }
+        if !report.failures.isEmpty {
+            lines.append("Failed IDs:")
+            for failure in report.failures {
+                lines.append("  \(failure.callID): \(failure.error)")
+            }
+            if c.failed > report.failures.count {
+                lines.append("  … and \(c.failed - report.failures.count) more.")
+            }
+            lines.append("All failures: sqlite3 \(databasePath) \"SELECT call_id, http_status, error FROM sync_failures WHERE provider = '\(provider.rawValue)'\"")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
