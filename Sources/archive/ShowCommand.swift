@@ -28,7 +28,9 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         do {
             let store = try ArchiveStore.openReadOnly(path: database.path)
-            try print(Self.render(id: id, provider: provider, store: store, json: json, raw: raw))
+            let text = try Self.render(id: id, provider: provider, store: store, json: json, raw: raw)
+            // --raw is byte for byte: no newline is added to the vendor's body.
+            FileHandle.standardOutput.write(Data((raw ? text : text + "\n").utf8))
         } catch let error as StoreError {
             throw Exit.fail(error)
         }

@@ -1,0 +1,139 @@
+import ArchiveKit
+import Foundation
+import GRDB
+import Testing
+import VendorSimulator
+
+/// Runs the built `archive` executable, as a user would.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var stdoutBytes: Data
+    }
+
+    static var executable: URL {
+        // The test bundle sits beside the products it was built with.
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("archive")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasSuffix("_API_KEY") && $0.key != "ARCHIVE_DB" }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self), stdoutBytes: stdout)
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct CLITests {
+    @Test func syncThenShowWithDocumentedExitCodes() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        try await withSimulator { server in
+            let ids = SimulatedVendor.puretalk.sampleIDs(count: 10)
+            let list = try dir.write("ids.txt", (["# my calls", ""] + ids + ["missing-1", "bad\u{7}line"]).joined(separator: "\n"))
+            let key = ["PURETALK_API_KEY": "sim-key"]
+            let base = server.baseURL(for: .puretalk)
+
+            let sync = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", base, "--quiet"], environment: key, in: dir.url)
+            #expect(sync.status == 1, "one ID is missing and one line is invalid: \(sync.stderr)")
+            #expect(sync.stdout.contains("fetched   10"))
+            #expect(sync.stdout.contains("missing-1: not found (HTTP 404)"))
+            #expect(sync.stdout.contains("line 14: contains control characters"))
+            let mode = try FileManager.default.attributesOfItem(atPath: dir.path("archive.sqlite"))[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            let raw = try CLI.run(["show", ids[0], "--raw"], in: dir.url)
+            #expect(raw.status == 0)
+            #expect(raw.stdoutBytes == Data(try #require(CallFactory.body(.puretalk, id: ids[0])).utf8))
+
+            let json = try CLI.run(["show", ids[0], "--json"], in: dir.url)
+            let document = try #require(try JSONSerialization.jsonObject(with: json.stdoutBytes) as? [String: Any])
+            #expect(document["call_id"] as? String == ids[0])
+            #expect(document["provider"] as? String == "puretalk")
+            #expect(document["raw_json"] == nil)
+            #expect((document["turns"] as? [Any])?.isEmpty == false)
+
+            let text = try CLI.run(["show", ids[0]], in: dir.url)
+            #expect(text.status == 0)
+            #expect(text.stdout.hasPrefix("PureTalk call \(ids[0])"))
+            #expect(text.stdout.contains("Transcript ("))
+
+            let unknown = try CLI.run(["show", "nope"], in: dir.url)
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr.contains("no call \"nope\""))
+
+            let again = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", base, "--quiet"], environment: key, in: dir.url)
+            #expect(again.stdout.contains("skipped"))
+
+            let ok = try CLI.run(["sync", "-", "--provider", "puretalk", "--base-url", base, "--db", "other.sqlite"],
+                                 environment: key, in: dir.url)
+            #expect(ok.status == 0, "an empty list on stdin archives nothing and fails nothing")
+        }
+    }
+
+    @Test func aRejectedKeyExits3AndNeverPrintsTheKey() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        try await withSimulator { server in
+            let list = try dir.write("ids.txt", SimulatedVendor.puppeteer.sampleIDs(count: 5).joined(separator: "\n"))
+            let secret = "sk-live-SECRET-0123456789"
+            let result = try CLI.run(["sync", list, "--provider", "puppeteer", "--base-url", server.baseURL(for: .puppeteer), "-v"],
+                                     environment: ["PUPPETEER_API_KEY": secret], in: dir.url)
+            #expect(result.status == 3)
+            #expect(result.stderr.contains("PUPPETEER_API_KEY"))
+            #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret))
+            for file in try FileManager.default.contentsOfDirectory(atPath: dir.url.path) where file.hasPrefix("archive.sqlite") {
+                let bytes = try Data(contentsOf: dir.url.appendingPathComponent(file))
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "the key is in \(file)")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (["sync", "ids.txt", "--provider", "puretalk"], [String: String](), "PURETALK_API_KEY"),
+        (["sync", "ids.txt", "--provider", "puretalk", "--base-url", "http://api.example.com"], ["PURETALK_API_KEY": "k"], "plain http://"),
+        (["sync", "nothere.txt", "--provider", "puretalk", "--base-url", "http://127.0.0.1:9"], ["PURETALK_API_KEY": "k"], "no such file"),
+        (["sync", ".", "--provider", "puretalk", "--base-url", "http://127.0.0.1:9"], ["PURETALK_API_KEY": "k"], "is a directory"),
+        (["sync", "ids.txt", "--provider", "vapi"], [:], "provider"),
+        (["sync", "ids.txt", "--provider", "puretalk", "--concurrency", "0"], [:], "--concurrency"),
+        (["show", "x", "--json", "--raw"], [:], "cannot be used together"),
+    ])
+    func usageAndInputErrorsExit2WithAMessage(arguments: [String], environment: [String: String], expected: String) throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        _ = try dir.write("ids.txt", "a\n")
+        let result = try CLI.run(arguments, environment: environment, in: dir.url)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test func databaseProblemsExit4() throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        _ = try dir.write("ids.txt", "a\n")
+        _ = try dir.write("junk.sqlite", String(repeating: "junk", count: 1000))
+        let junk = try CLI.run(["sync", "ids.txt", "--provider", "puretalk", "--db", "junk.sqlite", "--base-url", "http://127.0.0.1:9"],
+                               environment: ["PURETALK_API_KEY": "k"], in: dir.url)
+        #expect(junk.status == 4)
+        #expect(junk.stderr.contains("not an SQLite archive"))
+        let missing = try CLI.run(["show", "x", "--db", "none.sqlite"], in: dir.url)
+        #expect(missing.status == 4)
+        #expect(missing.stderr.contains("no archive at none.sqlite"))
+    }
+}

@@ -1,0 +1,146 @@
+@testable import ArchiveKit
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct StoreTests {
+    func sampleCall(_ id: String = "c1", turns: Int = 3) -> NormalizedCall {
+        var call = NormalizedCall(provider: .puretalk, callID: id, rawJSON: #"{"x": 1}"#)
+        call.status = "completed"
+        call.isFinal = true
+        call.turns = (0..<turns).map { i in
+            var turn = NormalizedCall.Turn(index: i)
+            turn.role = i % 2 == 0 ? "agent" : "user"
+            turn.content = "turn \(i)"
+            if i % 2 == 0 { turn.latency = .init(latency: 1.5, eouDelay: 0.2, llmLatency: 0.8, ttsLatency: 0.5) }
+            return turn
+        }
+        call.analysis = NormalizedCall.Analysis()
+        call.fields = [.init(name: "a", value: "1"), .init(name: "a", value: "2")]
+        return call
+    }
+
+    func count(_ store: ArchiveStore, _ table: String) throws -> Int {
+        try store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? -1 }
+    }
+
+    @Test func migrationsAreAppliedAndRecorded() throws {
+        let store = try ArchiveStore.inMemory()
+        let applied = try store.writer.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") }
+        #expect(applied == ArchiveStore.knownMigrations)
+        #expect(applied.first == "0001_initial")
+        let strict = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM pragma_table_list WHERE strict = 1 AND schema = 'main' ORDER BY name")
+        }
+        #expect(strict == ["call_analysis", "calls", "post_analysis_fields", "sync_failures", "sync_runs", "transcript_turns", "turn_latencies"])
+    }
+
+    @Test func resyncReplacesChildRowsAndKeepsNoStaleTurns() async throws {
+        let store = try ArchiveStore.inMemory()
+        try await store.save([.archived(sampleCall(turns: 5))], runID: nil)
+        #expect(try count(store, "transcript_turns") == 5)
+        #expect(try count(store, "turn_latencies") == 3)
+        let rowid = try await store.writer.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
+
+        var shorter = sampleCall(turns: 2)
+        shorter.analysis = nil
+        shorter.fields = []
+        try await store.save([.archived(shorter)], runID: nil)
+        #expect(try count(store, "calls") == 1)
+        #expect(try count(store, "transcript_turns") == 2)
+        #expect(try count(store, "turn_latencies") == 1)
+        #expect(try count(store, "call_analysis") == 0)
+        #expect(try count(store, "post_analysis_fields") == 0)
+        // An upsert updates in place: the row keeps its rowid.
+        let rowidAfter = try await store.writer.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
+        #expect(rowidAfter == rowid)
+    }
+
+    @Test func aSuccessClearsAnEarlierFailure() async throws {
+        let store = try ArchiveStore.inMemory()
+        let failure = SyncFailure(provider: .puretalk, callID: "c1", httpStatus: 503, error: "HTTP 503", attempts: 3)
+        try await store.save([.failed(failure)], runID: nil)
+        #expect(try count(store, "sync_failures") == 1)
+        try await store.save([.failed(failure)], runID: nil)
+        #expect(try count(store, "sync_failures") == 1)
+        try await store.save([.archived(sampleCall())], runID: nil)
+        #expect(try count(store, "sync_failures") == 0)
+    }
+
+    @Test func aCallTheDatabaseRefusesIsRecordedWholeOrNotAtAll() async throws {
+        let store = try ArchiveStore.inMemory()
+        var broken = sampleCall("bad", turns: 4)
+        broken.turns[3].index = 1  // duplicate turn key: the fourth insert fails
+        let refused = try await store.save([.archived(sampleCall("good")), .archived(broken)], runID: nil)
+        #expect(refused.map(\.callID) == ["bad"])
+        let stored = try await store.writer.read { try String.fetchAll($0, sql: "SELECT call_id FROM calls") }
+        #expect(stored == ["good"])
+        let turnsOfBad = try await store.writer.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM transcript_turns WHERE call_id = 'bad'")
+        }
+        #expect(turnsOfBad == 0)
+        #expect(try count(store, "sync_failures") == 1)
+    }
+
+    @Test func finalIDsSkipsOnlyFinalCalls() async throws {
+        let store = try ArchiveStore.inMemory()
+        var open = sampleCall("open")
+        open.isFinal = false
+        try await store.save([.archived(sampleCall("done")), .archived(open)], runID: nil)
+        #expect(try store.finalIDs(provider: .puretalk, among: ["done", "open", "new"]) == ["done"])
+        #expect(try store.finalIDs(provider: .puppeteer, among: ["done"]) == [])
+    }
+
+    @Test func deletingACallCascades() async throws {
+        let store = try ArchiveStore.inMemory()
+        try await store.save([.archived(sampleCall())], runID: nil)
+        try await store.writer.write { try $0.execute(sql: "DELETE FROM calls") }
+        for table in ["transcript_turns", "turn_latencies", "call_analysis", "post_analysis_fields"] {
+            #expect(try count(store, table) == 0, "\(table)")
+        }
+    }
+}
+
+@Suite struct StoreFileTests {
+    @Test func createsTheDatabaseOwnerOnlyEvenWithAPermissiveUmask() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let old = umask(0)
+        defer { umask(old) }
+        let path = dir.path("a.sqlite")
+        let store = try ArchiveStore.open(path: path)
+        try await store.save([.archived(NormalizedCall(provider: .puretalk, callID: "x", rawJSON: "{}"))], runID: nil)
+        for file in [path, path + "-wal", path + "-shm"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: file)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(file)")
+        }
+    }
+
+    @Test func refusesADatabaseFromANewerSchema() throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("a.sqlite")
+        _ = try ArchiveStore.open(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('9999_from_the_future')") }
+        try queue.close()
+        let error = #expect(throws: StoreError.self) { try ArchiveStore.open(path: path) }
+        #expect(error?.description.contains("newer version") == true)
+        #expect(error?.description.contains("9999_from_the_future") == true)
+        #expect(throws: StoreError.self) { try ArchiveStore.openReadOnly(path: path) }
+    }
+
+    @Test func refusesAFileThatIsNotSQLite() throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = try dir.write("notes.sqlite", String(repeating: "not a database\n", count: 100))
+        let error = #expect(throws: StoreError.self) { try ArchiveStore.open(path: path) }
+        #expect(error?.description.contains("not an SQLite archive") == true)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("not a database"))
+    }
+
+    @Test func readOnlyOpenOfAMissingFileSaysSo() throws {
+        let error = #expect(throws: StoreError.self) { try ArchiveStore.openReadOnly(path: "/nonexistent/a.sqlite") }
+        #expect(error?.description.contains("no archive at /nonexistent/a.sqlite") == true)
+    }
+}

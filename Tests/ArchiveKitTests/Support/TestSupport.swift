@@ -1,0 +1,117 @@
+import ArchiveKit
+import Foundation
+import GRDB
+import Testing
+import VendorSimulator
+
+/// Runs `body` against a fresh simulator and always stops it afterwards. The
+/// simulator also stops itself after `maxLifetime`, so no test leaves it running.
+func withSimulator<T>(_ configuration: SimulatorConfiguration = .init(maxLifetime: .seconds(120)),
+                      _ body: (SimulatorServer) async throws -> T) async throws -> T {
+    let server = try await SimulatorServer.start(configuration)
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
+    }
+}
+
+/// A fresh directory under the system temp dir, removed by `cleanup()`.
+struct TempDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("archive-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = path(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
+extension SimulatedVendor {
+    var provider: Provider { Provider(rawValue: rawValue)! }
+}
+
+func fixture(_ name: String) throws -> String {
+    let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
+    return try String(contentsOf: url, encoding: .utf8)
+}
+
+/// A sync configuration for the simulator: short timeouts and backoff, so fault tests stay fast.
+func simulatorSync(_ server: SimulatorServer, _ vendor: SimulatedVendor, key: String = "sim-key", concurrency: Int = 8,
+                   maxAttempts: Int = 3, timeout: Duration = .milliseconds(800), refresh: Bool = false) throws -> SyncConfiguration {
+    SyncConfiguration(
+        provider: vendor.provider, baseURL: try BaseURL(server.baseURL(for: vendor)), apiKey: key,
+        concurrency: concurrency, refresh: refresh, timeout: timeout,
+        retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
+        source: "test")
+}
+
+func runSync(_ store: ArchiveStore, _ configuration: SyncConfiguration, ids: [String]) async throws -> SyncReport {
+    let pipe = Pipe()
+    let text = ids.joined(separator: "\n") + "\n"
+    let writer = pipe.fileHandleForWriting
+    Thread { writer.write(Data(text.utf8)); try? writer.close() }.start()
+    let engine = SyncEngine(store: store, configuration: configuration, logger: .init(label: "test"))
+    return try await engine.run(IDListSource(handle: pipe.fileHandleForReading))
+}
+
+/// Checks every normalized row of one call against its raw body, read with
+/// Foundation's JSONSerialization: an oracle independent of the archive's parser.
+func expectStoredMatchesBody(_ db: Database, _ vendor: SimulatedVendor, _ id: String, body: String,
+                             sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let parsed = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+    let call = try #require((vendor == .puretalk ? parsed["results"] : parsed) as? [String: Any])
+    let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM calls WHERE provider = ? AND call_id = ?",
+                                            arguments: [vendor.rawValue, id]), sourceLocation: sourceLocation)
+    #expect(row["raw_json"] as String == body, "raw body differs", sourceLocation: sourceLocation)
+    #expect(row["status"] as String? == call["status"] as? String, sourceLocation: sourceLocation)
+    #expect(row["from_number"] as String? == call["from_number"] as? String, sourceLocation: sourceLocation)
+    #expect(row["transcript"] as String? == call["transcript"] as? String, sourceLocation: sourceLocation)
+
+    let turns = (call["transcript_object"] as? [[String: Any]]) ?? []
+    let storedTurns = try Row.fetchAll(db, sql: "SELECT * FROM transcript_turns WHERE provider = ? AND call_id = ? ORDER BY turn_index",
+                                       arguments: [vendor.rawValue, id])
+    #expect(storedTurns.count == turns.count, "turn count", sourceLocation: sourceLocation)
+    for (turn, stored) in zip(turns, storedTurns) {
+        #expect(stored["role"] as String? == turn["role"] as? String, sourceLocation: sourceLocation)
+        #expect(stored["content"] as String? == turn["content"] as? String, sourceLocation: sourceLocation)
+    }
+    let latencies = turns.compactMap { $0["turn_latency"] as? [String: Any] }
+    let storedLatencies = try Row.fetchAll(db, sql: "SELECT * FROM turn_latencies WHERE provider = ? AND call_id = ? ORDER BY turn_index",
+                                           arguments: [vendor.rawValue, id])
+    #expect(storedLatencies.count == latencies.count, "latency count", sourceLocation: sourceLocation)
+    for (latency, stored) in zip(latencies, storedLatencies) {
+        #expect(stored["llm_latency"] as Double? == (latency["llm_latency"] as? NSNumber)?.doubleValue, sourceLocation: sourceLocation)
+        #expect(stored["latency"] as Double? == (latency["latency"] as? NSNumber)?.doubleValue, sourceLocation: sourceLocation)
+    }
+
+    let analysis = call["call_analysis"] as? [String: Any]
+    let analysisRows = try Int.fetchOne(db, sql: "SELECT count(*) FROM call_analysis WHERE provider = ? AND call_id = ?",
+                                        arguments: [vendor.rawValue, id])
+    #expect(analysisRows == (analysis == nil ? 0 : 1), sourceLocation: sourceLocation)
+    let fieldCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM post_analysis_fields WHERE provider = ? AND call_id = ?",
+                                      arguments: [vendor.rawValue, id])
+    let expectedFields: Int
+    switch vendor {
+    case .puretalk:
+        expectedFields = (analysis?["post_analysis_data"] as? [Any])?.count ?? 0
+    case .puppeteer:
+        expectedFields = analysis.map { a in
+            a.filter { $0.key != "summary" && !($0.key == "call_summary" && a["summary"] == nil) }
+                .reduce(0) { $0 + (($1.value as? [String: Any]).map { $0.isEmpty ? 1 : $0.count } ?? 1) }
+        } ?? 0
+    }
+    #expect(fieldCount == expectedFields, "post-analysis field count", sourceLocation: sourceLocation)
+}
