@@ -137,3 +137,66 @@ struct CLITests {
         #expect(missing.stderr.contains("no archive at none.sqlite"))
     }
 }
+
+@Suite(.timeLimit(.minutes(2)))
+struct InterruptTests {
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aSignalCommitsWhatWasFetchedPrintsTheSummaryAndTheNextRunResumes(signal: Int32, expected: Int32) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        try await withSimulator(.init(latency: .milliseconds(40), maxLifetime: .seconds(100))) { server in
+            let ids = SimulatedVendor.puretalk.sampleIDs(count: 2000)
+            let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+            let process = Process()
+            process.executableURL = CLI.executable
+            process.arguments = ["sync", list, "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk), "--concurrency", "4"]
+            process.currentDirectoryURL = dir.url
+            process.environment = ["PURETALK_API_KEY": "sim-key", "PATH": "/usr/bin:/bin"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait until some calls are committed, then interrupt.
+            let db = dir.path("archive.sqlite")
+            var archived = 0
+            for _ in 0..<200 where archived < 20 {
+                try await Task.sleep(for: .milliseconds(50))
+                archived = (try? await DatabaseQueue(path: db, configuration: readOnly()).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM calls") ?? 0 }) ?? 0
+            }
+            #expect(archived >= 20)
+            kill(process.processIdentifier, signal)
+            let summary = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == expected)
+            #expect(summary.contains("sync interrupted"))
+            #expect(summary.contains("run the same command again to resume"))
+
+            let store = try ArchiveStore.open(path: db)
+            let (stored, outcome) = try await store.writer.read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") ?? 0,
+                 try String.fetchOne(db, sql: "SELECT outcome FROM sync_runs") ?? "")
+            }
+            #expect(outcome == "interrupted")
+            #expect(stored < ids.count)
+            try await store.writer.read { db in
+                #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
+                for id in try String.fetchAll(db, sql: "SELECT call_id FROM calls") {
+                    try expectStoredMatchesBody(db, .puretalk, id, body: try #require(CallFactory.body(.puretalk, id: id)))
+                }
+            }
+            // Finished calls are not fetched again by the next run.
+            let finals = try await store.writer.read { try String.fetchAll($0, sql: "SELECT call_id FROM calls WHERE is_final = 1") }
+            let before = finals.map { server.requestCount(.puretalk, id: $0) }
+            _ = try await runSync(store, try simulatorSync(server, .puretalk, concurrency: 32), ids: ids)
+            #expect(finals.map { server.requestCount(.puretalk, id: $0) } == before)
+            let total = try await store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM calls") }
+            #expect(total == ids.count)
+        }
+    }
+
+    func readOnly() -> Configuration {
+        var config = Configuration()
+        config.readonly = true
+        return config
+    }
+}
