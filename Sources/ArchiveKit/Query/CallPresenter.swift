@@ -47,36 +47,36 @@ public enum CallPresenter {
 
     /// A terminal-friendly view: header, analysis, then the transcript turn by turn.
     public static func text(_ call: StoredCall) -> String {
-        func s(_ name: String) -> String? { String.fromDatabaseValue(call[name]) }
-        let provider = Provider(rawValue: s("provider") ?? "")?.displayName ?? s("provider") ?? "?"
-        var out = "\(provider) call \(s("call_id") ?? "?")  [\(s("status") ?? "status unknown")\(call["is_final"] == 1.databaseValue ? "" : ", may still change")]\n"
+        let c = strings(call.columns)
+        let provider = Provider(rawValue: c["provider"] ?? "")?.displayName ?? c["provider"] ?? "?"
+        let mayChange = c["is_final"] == "1" ? "" : ", may still change"
+        var out = "\(provider) call \(c["call_id"] ?? "?")  [\(c["status"] ?? "status unknown")\(mayChange)]\n"
         func line(_ label: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
             out += "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + value + "\n"
         }
-        line("direction", [s("direction"), s("call_type").map { "(\($0))" }].compactMap { $0 }.joined(separator: " "))
-        if s("from_number") != nil || s("to_number") != nil {
-            line("numbers", "\(s("from_number") ?? "?") → \(s("to_number") ?? "?")")
+        line("direction", [c["direction"], c["call_type"].map { "(\($0))" }].compactMap { $0 }.joined(separator: " "))
+        if c["from_number"] != nil || c["to_number"] != nil {
+            line("numbers", "\(c["from_number"] ?? "?") → \(c["to_number"] ?? "?")")
         }
-        line("assistant", s("assistant_name").map { name in s("assistant_id").map { "\(name) (\($0))" } ?? name } ?? s("assistant_id"))
-        line("voice", s("voice_name"))
-        line("thread", s("thread_id"))
-        line("started", s("started_at").map(readableTime))
-        line("ended", s("ended_at").map(readableTime))
-        line("scheduled", s("scheduled_for").map(readableTime))
-        line("duration", Int64.fromDatabaseValue(call["duration_ms"]).map(readableDuration))
-        line("answered by", s("answered_by"))
-        line("sentiment", s("sentiment"))
-        line("ended by", s("disconnection_reason"))
-        line("recording", s("recording_url").map { "\($0) (link only; it may expire)" })
-        line("fetched", s("fetched_at").map(readableTime))
+        line("assistant", c["assistant_name"].map { name in c["assistant_id"].map { "\(name) (\($0))" } ?? name } ?? c["assistant_id"])
+        line("voice", c["voice_name"])
+        line("thread", c["thread_id"])
+        line("started", c["started_at"].map(readableTime))
+        line("ended", c["ended_at"].map(readableTime))
+        line("scheduled", c["scheduled_for"].map(readableTime))
+        line("duration", c["duration_ms"].flatMap { Int64($0) }.map(readableDuration))
+        line("answered by", c["answered_by"])
+        line("sentiment", c["sentiment"])
+        line("ended by", c["disconnection_reason"])
+        line("recording", c["recording_url"].map { "\($0) (link only; it may expire)" })
+        line("fetched", c["fetched_at"].map(readableTime))
 
-        if let analysis = call.analysis {
+        if let analysis = call.analysis.map(strings) {
             out += "\nAnalysis\n"
-            func a(_ name: String) -> String? { analysis.first(where: { $0.name == name }).flatMap { String.fromDatabaseValue($0.value) } }
-            line("summary", a("summary"))
-            line("call", [a("call_completion"), a("call_completion_summary")].compactMap { $0 }.joined(separator: " — "))
-            line("task", [a("task_completion"), a("task_completion_summary")].compactMap { $0 }.joined(separator: " — "))
+            line("summary", analysis["summary"])
+            line("call", [analysis["call_completion"], analysis["call_completion_summary"]].compactMap { $0 }.joined(separator: " — "))
+            line("task", [analysis["task_completion"], analysis["task_completion_summary"]].compactMap { $0 }.joined(separator: " — "))
             for field in call.fields {
                 out += "    \(field.name) = \(field.value ?? "null")\n"
             }
@@ -85,21 +85,33 @@ public enum CallPresenter {
         }
 
         out += "\nTranscript (\(call.turns.count) turn\(call.turns.count == 1 ? "" : "s"))\n"
-        for turn in call.turns {
-            func t(_ name: String) -> DatabaseValue { turn.first(where: { $0.name == name })?.value ?? .null }
-            let role = String.fromDatabaseValue(t("role")) ?? "?"
-            let interrupted = t("interrupted") == 1.databaseValue ? " (interrupted)" : ""
-            out += "  [\(Int64.fromDatabaseValue(t("turn_index")) ?? 0)] \(role)\(interrupted): \(String.fromDatabaseValue(t("content")) ?? "")\n"
-            if let name = String.fromDatabaseValue(t("function_name")) {
-                out += "      tool: \(name)(\(String.fromDatabaseValue(t("function_args")) ?? ""))\n"
+        for turn in call.turns.map(strings) {
+            let interrupted = turn["interrupted"] == "1" ? " (interrupted)" : ""
+            out += "  [\(turn["turn_index"] ?? "?")] \(turn["role"] ?? "?")\(interrupted): \(turn["content"] ?? "")\n"
+            if let name = turn["function_name"] {
+                out += "      tool: \(name)(\(turn["function_args"] ?? ""))\n"
             }
-            if let tools = String.fromDatabaseValue(t("tool_calls")), tools != "[]" {
+            if let tools = turn["tool_calls"], tools != "[]" {
                 out += "      tool calls: \(tools)\n"
             }
-            let latencies = latencyColumns.compactMap { name in
-                Double.fromDatabaseValue(t(name)).map { "\(name.replacingOccurrences(of: "_latency", with: "").replacingOccurrences(of: "_delay", with: "")) \($0)" }
-            }
+            let latencies = [("latency", "latency"), ("eou", "eou_delay"), ("llm", "llm_latency"), ("tts", "tts_latency")]
+                .compactMap { label, column in turn[column].map { "\(label) \($0)" } }
             if !latencies.isEmpty { out += "      latency (s): \(latencies.joined(separator: ", "))\n" }
+        }
+        return out
+    }
+
+    /// A row's non-null values as text, the one place `text` reads `DatabaseValue`s.
+    static func strings(_ columns: [(name: String, value: DatabaseValue)]) -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, value) in columns {
+            switch value.storage {
+            case .null: continue
+            case .int64(let i): out[name] = String(i)
+            case .double(let d): out[name] = "\(d)"
+            case .string(let s): out[name] = s
+            case .blob(let data): out[name] = "<\(data.count) bytes>"
+            }
         }
         return out
     }
