@@ -29,7 +29,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds the server runs before stopping itself.")
     var lifetime = 3600
 
-    @Option(help: "Write this many sample IDs per vendor to <dir>/puretalk-ids.txt and <dir>/puppeteer-ids.txt, then serve.")
+    @Option(name: .customLong("write-sample-ids"), help: "Write this many sample IDs per vendor to <dir>/puretalk-ids.txt and <dir>/puppeteer-ids.txt, then serve.")
     var writeSampleIDs: Int?
 
     @Option(help: "Where --write-sample-ids writes.")
