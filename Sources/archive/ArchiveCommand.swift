@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArchiveKit
 import Foundation
+import Logging
 
 /// The `archive` command: a root with one subcommand per job, after
 /// swift-argument-parser's `Math` example.
@@ -52,6 +53,8 @@ enum Main {
     /// Parses and runs, mapping argument errors to exit 2 (the parser's own
     /// default is 64) and never letting an error escape as a crash.
     static func main() async {
+        // Logs are diagnostics: keep them off stdout, which carries results.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         do {
             var command = try ArchiveCommand.parseAsRoot()
             if var command = command as? AsyncParsableCommand {

@@ -23,6 +23,9 @@ enum SyncSummary {
         for invalid in report.invalidLines {
             lines.append("  line \(invalid.line): \(invalid.reason)")
         }
+        if c.invalidLines > report.invalidLines.count {
+            lines.append("  … and \(c.invalidLines - report.invalidLines.count) more invalid lines (-v lists every one).")
+        }
         if !report.failures.isEmpty {
             lines.append("Failed IDs:")
             for failure in report.failures {

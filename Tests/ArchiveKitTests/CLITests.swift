@@ -104,6 +104,20 @@ struct CLITests {
         }
     }
 
+    @Test func logsGoToStderrAndStdoutCarriesOnlyTheSummary() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        try await withSimulator(.init(faults: FaultPlan(scripted: ["flaky": [.serverError]]), maxLifetime: .seconds(60))) { server in
+            let list = try dir.write("ids.txt", "flaky\n")
+            let result = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk), "-v"],
+                                     environment: ["PURETALK_API_KEY": "sim-key"], in: dir.url)
+            #expect(result.status == 0)
+            #expect(result.stderr.contains("attempt 1 failed (HTTP 500"))
+            #expect(!result.stdout.contains("attempt"))
+            #expect(result.stdout.hasPrefix("PureTalk sync completed in"))
+        }
+    }
+
     @Test(arguments: [
         (["sync", "ids.txt", "--provider", "puretalk"], [String: String](), "PURETALK_API_KEY"),
         (["sync", "ids.txt", "--provider", "puretalk", "--base-url", "http://api.example.com"], ["PURETALK_API_KEY": "k"], "plain http://"),

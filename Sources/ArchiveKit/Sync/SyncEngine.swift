@@ -151,7 +151,7 @@ public final class SyncEngine: Sendable {
                     case .id(let id, _):
                         if seen.insert(id).inserted { fresh.append(id) }
                     case .invalid(let number, let reason):
-                        logger.warning("line \(number) of the ID list skipped: \(reason)")
+                        logger.debug("line \(number) of the ID list skipped: \(reason)")
                         state.withLock {
                             $0.counts.invalidLines += 1
                             if $0.invalidLines.count < SyncReport.keptExamples { $0.invalidLines.append((number, reason)) }
