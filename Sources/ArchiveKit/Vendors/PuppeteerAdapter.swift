@@ -32,22 +32,12 @@ public struct PuppeteerAdapter: VendorAdapter {
         out.variables = call["variables"]?.jsonColumn
         out.turns = Lenient.turns(call["transcript_object"])
 
-        let analysisValue = call["call_analysis"]
-        if let analysis = analysisValue?.object {
-            let summaryKey = analysis["summary"] != nil ? "summary" : "call_summary"
-            var row = NormalizedCall.Analysis()
-            row.summary = analysis[summaryKey]?.text
-            row.callCompletion = analysis["call_completion"]?.text
-            row.callCompletionSummary = analysis["call_completion_summary"]?.text
-            row.taskCompletion = analysis["task_completion"]?.text
-            row.taskCompletionSummary = analysis["task_completion_summary"]?.text
-            out.analysis = row
+        let analysis = call["call_analysis"]?.object
+        let summaryKey = analysis?["summary"] != nil ? "summary" : "call_summary"
+        out.analysis = Lenient.analysis(call["call_analysis"], summaryKey: summaryKey)
+        if let analysis {
             out.sentiment = (analysis["sentiment"] ?? analysis["user_sentiment"])?.text
             out.fields = Self.fields(analysis, excluding: summaryKey)
-        } else if let analysisValue, !analysisValue.isNull {
-            var row = NormalizedCall.Analysis()
-            row.summary = analysisValue.text
-            out.analysis = row
         }
         let status = out.status?.lowercased()
         out.isFinal = !(status == "scheduled" || status == "ongoing" || (status == "ended" && out.analysis == nil))

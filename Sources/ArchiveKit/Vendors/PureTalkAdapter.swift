@@ -43,15 +43,8 @@ public struct PureTalkAdapter: VendorAdapter {
         out.variables = call["variables"]?.jsonColumn
         out.turns = Lenient.turns(call["transcript_object"])
 
-        let analysisValue = call["call_analysis"]
-        if let analysis = analysisValue?.object {
-            var row = NormalizedCall.Analysis()
-            row.summary = analysis["summary"]?.text
-            row.callCompletion = analysis["call_completion"]?.text
-            row.callCompletionSummary = analysis["call_completion_summary"]?.text
-            row.taskCompletion = analysis["task_completion"]?.text
-            row.taskCompletionSummary = analysis["task_completion_summary"]?.text
-            out.analysis = row
+        out.analysis = Lenient.analysis(call["call_analysis"], summaryKey: "summary")
+        if let analysis = call["call_analysis"]?.object {
             out.fields = (analysis["post_analysis_data"]?.array ?? []).enumerated().map { position, item in
                 guard let item = item.object else {
                     return NormalizedCall.Field(name: "#\(position)", value: Lenient.fieldValue(item))
@@ -60,10 +53,6 @@ public struct PureTalkAdapter: VendorAdapter {
                     name: item["name"]?.text ?? "#\(position)",
                     value: item["value"].flatMap(Lenient.fieldValue))
             }
-        } else if let analysisValue, !analysisValue.isNull {
-            var row = NormalizedCall.Analysis()
-            row.summary = analysisValue.text
-            out.analysis = row
         }
         // Analysis arrives after the call ends: until it does, the call may still change.
         out.isFinal = out.status != "in-progress" && out.analysis != nil

@@ -84,6 +84,24 @@ enum Lenient {
         return items.enumerated().map { turn($1, index: $0, mapped: []) }
     }
 
+    /// The `call_analysis` row: the five shared columns from an object, with the
+    /// summary under `summaryKey`; a non-object (a bare string, say) becomes the
+    /// summary; nil or JSON null means no analysis yet.
+    static func analysis(_ value: JSONValue?, summaryKey: String) -> NormalizedCall.Analysis? {
+        guard let value, !value.isNull else { return nil }
+        var row = NormalizedCall.Analysis()
+        guard let object = value.object else {
+            row.summary = value.text
+            return row
+        }
+        row.summary = object[summaryKey]?.text
+        row.callCompletion = object["call_completion"]?.text
+        row.callCompletionSummary = object["call_completion_summary"]?.text
+        row.taskCompletion = object["task_completion"]?.text
+        row.taskCompletionSummary = object["task_completion_summary"]?.text
+        return row
+    }
+
     /// A post-analysis value: strings as sent, other JSON as its text, null as nil.
     static func fieldValue(_ value: JSONValue) -> String? {
         if case .string(let s) = value { return s }
