@@ -53,7 +53,7 @@ public final class SimulatorServer: Sendable {
             }
             .bind(host: "127.0.0.1", port: port).get()
         let server = SimulatorServer(channel: channel, core: core)
-        channel.eventLoop.scheduleTask(in: TimeAmount.nanoseconds(Int64(configuration.maxLifetime.components.seconds) * 1_000_000_000)) {
+        channel.eventLoop.scheduleTask(in: TimeAmount(configuration.maxLifetime)) {
             channel.close(promise: nil)
         }
         return server
@@ -197,8 +197,7 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = nil
             let (answer, delay) = core.answer(to: head)
             if delay > .zero {
-                let nanos = Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-                context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanos)) {
+                context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
                     self.send(answer, head: head, context: context)
                 }
             } else {

@@ -17,7 +17,7 @@ final class ProgressLine: Sendable {
                 let p = engine.progress(since: start)
                 let c = p.counts
                 let done = c.fetched + c.skipped + c.failed
-                let seconds = max(0.001, Double(p.elapsed.components.seconds) + Double(p.elapsed.components.attoseconds) / 1e18)
+                let seconds = max(0.001, p.elapsed.seconds)
                 let rate = Double(c.fetched + c.failed) / seconds
                 var line = "\(done)/\(c.idsRead)\(p.listFinished ? "" : "+") · \(String(format: "%.1f", rate))/s"
                 if p.listFinished, rate > 0 {

@@ -4,7 +4,7 @@ import ArchiveKit
 enum SyncSummary {
     static func text(_ report: SyncReport, provider: Provider, databasePath: String) -> String {
         let c = report.counts
-        let seconds = Double(report.elapsed.components.seconds) + Double(report.elapsed.components.attoseconds) / 1e18
+        let seconds = report.elapsed.seconds
         let rate = seconds > 0 ? Double(c.fetched) / seconds : 0
         var lines = [
             "\(provider.displayName) sync \(report.outcome.recordedName.replacingOccurrences(of: "_", with: " ")) in \(String(format: "%.1f", seconds)) s (run \(report.runID)).",

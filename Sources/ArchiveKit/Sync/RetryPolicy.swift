@@ -26,8 +26,7 @@ public struct RetryPolicy: Sendable {
         }
         let exponent = min(attempt - 1, 30)
         let ceiling = min(maxDelay, baseDelay * (1 << exponent))
-        let seconds = Double(ceiling.components.seconds) + Double(ceiling.components.attoseconds) / 1e18
-        return (.milliseconds(Int64(Double.random(in: 0...seconds) * 1000)), false)
+        return (.milliseconds(Int64(Double.random(in: 0...ceiling.seconds) * 1000)), false)
     }
 
     /// `Retry-After` as delta-seconds or an HTTP date (RFC 9110 §10.2.3).

@@ -69,13 +69,6 @@ public final class VendorClient: Sendable {
     }
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 public enum ArchiveVersion {
     public static let current = "0.1.0"
 }

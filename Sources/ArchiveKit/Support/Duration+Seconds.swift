@@ -1,0 +1,6 @@
+extension Duration {
+    /// The duration in (fractional) seconds, for rates and display.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
