@@ -147,3 +147,24 @@ struct SyncIntegrationTests {
         }
     }
 }
+
+@Suite(.timeLimit(.minutes(1)))
+struct BodyCapTests {
+    @Test func aBodyOverTheCapIsAFailureNamingTheCapAndIsNotRetried() async throws {
+        try await withSimulator { server in
+            let client = VendorClient(provider: .puretalk, baseURL: try BaseURL(server.baseURL(for: .puretalk)),
+                                      apiKey: "sim-key", timeout: .seconds(5), concurrency: 1, maxBodyBytes: 1000)
+            let fetcher = CallFetcher(client: client, adapter: PureTalkAdapter(), policy: RetryPolicy(maxAttempts: 3),
+                                      logger: .init(label: "test"), events: SyncEvents())
+            let outcome = await fetcher.fetch("pt-call-000001")
+            await client.shutdown()
+            guard case .failed(let failure) = outcome else {
+                Issue.record("expected a failure, got \(outcome)")
+                return
+            }
+            #expect(failure.error == "response larger than 1000 bytes, the cap for one call")
+            #expect(failure.attempts == 1)
+            #expect(server.requestCount(.puretalk, id: "pt-call-000001") == 1)
+        }
+    }
+}

@@ -71,7 +71,7 @@ struct CallFetcher: Sendable {
         } catch is CancellationError {
             return .done(.cancelled)
         } catch is NIOTooManyBytesError {
-            return .giveUp(status: nil, message: "response larger than \(VendorClient.defaultMaxBodyBytes / 1_048_576) MiB, the cap for one call")
+            return .giveUp(status: nil, message: "response larger than \(client.maxBodyBytes) bytes, the cap for one call")
         } catch let error as HTTPClientError {
             if Task.isCancelled { return .done(.cancelled) }
             return .retry(status: nil, message: Self.describe(error), retryAfter: nil)

@@ -24,7 +24,8 @@ public final class VendorClient: Sendable {
     public let baseURL: BaseURL
     private let apiKey: String
     private let timeout: Duration
-    private let maxBodyBytes: Int
+    /// The cap this client enforces on one body.
+    public let maxBodyBytes: Int
     private let http: HTTPClient
 
     public init(provider: Provider, baseURL: BaseURL, apiKey: String, timeout: Duration, concurrency: Int,
