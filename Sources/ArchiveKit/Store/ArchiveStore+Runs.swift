@@ -58,8 +58,6 @@ extension ArchiveStore {
     func mapped<T>(_ body: () throws -> T) throws(StoreError) -> T {
         do {
             return try body()
-        } catch let error as StoreError {
-            throw error
         } catch {
             throw StoreError(error, path: path ?? ":memory:")
         }

@@ -19,8 +19,6 @@ public final class ArchiveStore: Sendable {
             let store = ArchiveStore(writer: pool, path: path)
             try store.migrate()
             return store
-        } catch let error as StoreError {
-            throw error
         } catch {
             throw StoreError(error, path: path)
         }
@@ -37,8 +35,6 @@ public final class ArchiveStore: Sendable {
                 if try !migrator.hasCompletedMigrations(db) { throw StoreError.olderSchema(path: path) }
             }
             return store
-        } catch let error as StoreError {
-            throw error
         } catch {
             throw StoreError(error, path: path)
         }

@@ -12,7 +12,12 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case busy(path: String)
     case sqlite(path: String, message: String)
 
+    /// Phrases any error from opening or using the file; a `StoreError` passes through.
     init(_ error: any Error, path: String) {
+        if let error = error as? StoreError {
+            self = error
+            return
+        }
         guard let db = error as? DatabaseError else {
             self = .sqlite(path: path, message: String(describing: error))
             return

@@ -120,8 +120,11 @@ public final class SyncEngine: Sendable {
 
         let writer = Task { await self.drain(queue, runID: runID) }
         let fetchTask = Task { await self.fetchAll(from: source, with: fetcher, into: queue) }
-        state.withLock { $0.fetchTask = fetchTask }
-        if state.withLock({ $0.stopReason != nil }) { fetchTask.cancel() }  // a stop that came before the task existed
+        let stoppedAlready = state.withLock { state in
+            state.fetchTask = fetchTask
+            return state.stopReason != nil
+        }
+        if stoppedAlready { fetchTask.cancel() }  // a stop that came before the task existed
         await fetchTask.value
         await queue.finish()
         await writer.value
