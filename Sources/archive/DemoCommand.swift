@@ -56,6 +56,9 @@ struct DemoCommand: AsyncParsableCommand {
             (The "missing" IDs were planted to show how a not-found call is reported.)
             Next: archive show \(firstIDs[.puppeteer]!) --db \(db) --json
                   sqlite3 \(db) "SELECT provider, status, count(*) FROM calls GROUP BY 1, 2"
+            To run the syncs above by hand, start the simulator in another terminal with
+                  swift run archive-sim --port 8080 --write-sample-ids 20
+            then use its sample ID lists and port 8080 in those commands, with the key sim-key.
             """)
     }
 }
