@@ -4,7 +4,7 @@ import GRDB
 /// It reads the normalized tables (not the raw body), so it shows exactly
 /// what SQL users see.
 public struct StoredCall: Sendable {
-    /// The `calls` row without `raw_json`, in column order.
+    /// The `calls` row without `raw_json` and the local `id`, in column order.
     public var columns: [(name: String, value: DatabaseValue)]
     public var rawJSON: String
     public var turns: [[(name: String, value: DatabaseValue)]]
@@ -47,7 +47,7 @@ public struct StoredCall: Sendable {
                     SELECT name, value FROM post_analysis_fields WHERE provider = ? AND call_id = ? ORDER BY position
                     """, arguments: key)
                 return StoredCall(
-                    columns: call.columnNames.filter { $0 != "raw_json" }.map { ($0, call[$0] as DatabaseValue) },
+                    columns: call.columnNames.filter { $0 != "raw_json" && $0 != "id" }.map { ($0, call[$0] as DatabaseValue) },
                     rawJSON: call["raw_json"],
                     turns: turns.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },
                     analysis: analysis.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },

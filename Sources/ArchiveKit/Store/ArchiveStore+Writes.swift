@@ -63,7 +63,8 @@ extension ArchiveStore {
 
     static func upsert(_ call: NormalizedCall, fetchedAt: String, db: Database) throws {
         let key: StatementArguments = [call.provider.rawValue, call.callID]
-        try db.cachedStatement(sql: SQL.upsertCall).execute(arguments: [
+        // The upsert keeps the call's `id`, so the children below point at it.
+        let upserted = try Int64.fetchOne(db.cachedStatement(sql: SQL.upsertCall), arguments: [
             call.provider.rawValue, call.callID, call.status, call.direction, call.callType,
             call.fromNumber, call.toNumber, call.startedAt, call.endedAt, call.createdAt, call.scheduledFor,
             call.durationMs, call.assistantID, call.assistantName, call.voiceID, call.voiceName,
@@ -72,34 +73,36 @@ extension ArchiveStore {
             call.recordingEnabled, call.isBilled, call.metadata, call.variables, call.isFinal,
             call.rawJSON, fetchedAt,
         ])
+        guard let callRef = upserted else { throw DatabaseError(message: "the call upsert returned no id") }
+        let ref: StatementArguments = [callRef]
         // Replace the children: a re-synced call keeps no stale turn or field.
-        try db.cachedStatement(sql: "DELETE FROM transcript_turns WHERE provider = ? AND call_id = ?").execute(arguments: key)
-        try db.cachedStatement(sql: "DELETE FROM call_analysis WHERE provider = ? AND call_id = ?").execute(arguments: key)
-        try db.cachedStatement(sql: "DELETE FROM post_analysis_fields WHERE provider = ? AND call_id = ?").execute(arguments: key)
+        try db.cachedStatement(sql: "DELETE FROM transcript_turns WHERE call_ref = ?").execute(arguments: ref)
+        try db.cachedStatement(sql: "DELETE FROM call_analysis WHERE call_ref = ?").execute(arguments: ref)
+        try db.cachedStatement(sql: "DELETE FROM post_analysis_fields WHERE call_ref = ?").execute(arguments: ref)
         try db.cachedStatement(sql: "DELETE FROM sync_failures WHERE provider = ? AND call_id = ?").execute(arguments: key)
 
         let insertTurn = try db.cachedStatement(sql: SQL.insertTurn)
         let insertLatency = try db.cachedStatement(sql: SQL.insertLatency)
         for turn in call.turns {
             try insertTurn.execute(arguments: [
-                call.provider.rawValue, call.callID, turn.index, turn.role, turn.content, turn.functionName,
+                callRef, call.provider.rawValue, call.callID, turn.index, turn.role, turn.content, turn.functionName,
                 turn.functionArgs, turn.interrupted, turn.toolCalls, turn.words, turn.extra,
             ])
             if let l = turn.latency {
                 try insertLatency.execute(arguments: [
-                    call.provider.rawValue, call.callID, turn.index, l.latency, l.eouDelay, l.llmLatency, l.ttsLatency,
+                    db.lastInsertedRowID /* the turn's id */, call.provider.rawValue, call.callID, turn.index, l.latency, l.eouDelay, l.llmLatency, l.ttsLatency,
                 ])
             }
         }
         if let a = call.analysis {
             try db.cachedStatement(sql: SQL.insertAnalysis).execute(arguments: [
-                call.provider.rawValue, call.callID, a.summary, a.callCompletion, a.callCompletionSummary,
+                callRef, call.provider.rawValue, call.callID, a.summary, a.callCompletion, a.callCompletionSummary,
                 a.taskCompletion, a.taskCompletionSummary,
             ])
         }
         let insertField = try db.cachedStatement(sql: SQL.insertField)
         for (position, field) in call.fields.enumerated() {
-            try insertField.execute(arguments: [call.provider.rawValue, call.callID, position, field.name, field.value])
+            try insertField.execute(arguments: [callRef, call.provider.rawValue, call.callID, position, field.name, field.value])
         }
     }
 
@@ -117,24 +120,24 @@ extension ArchiveStore {
             "campaign_id", "answered_by", "sentiment", "disconnection_reason", "transcript", "recording_url",
             "recording_enabled", "is_billed", "metadata", "variables", "is_final", "raw_json", "fetched_at",
         ]
-        static let upsertCall = upsert(table: "calls", columns: callColumns, key: ["provider", "call_id"])
+        static let upsertCall = upsert(table: "calls", columns: callColumns, key: ["provider", "call_id"]) + " RETURNING id"
         static let upsertFailure = upsert(
             table: "sync_failures",
             columns: ["provider", "call_id", "http_status", "error", "attempts", "last_attempt_at", "run_id"],
             key: ["provider", "call_id"])
         static let insertTurn = insert(table: "transcript_turns", columns: [
-            "provider", "call_id", "turn_index", "role", "content", "function_name", "function_args",
+            "call_ref", "provider", "call_id", "turn_index", "role", "content", "function_name", "function_args",
             "interrupted", "tool_calls", "words", "extra",
         ])
         static let insertLatency = insert(table: "turn_latencies", columns: [
-            "provider", "call_id", "turn_index", "latency", "eou_delay", "llm_latency", "tts_latency",
+            "turn_ref", "provider", "call_id", "turn_index", "latency", "eou_delay", "llm_latency", "tts_latency",
         ])
         static let insertAnalysis = insert(table: "call_analysis", columns: [
-            "provider", "call_id", "summary", "call_completion", "call_completion_summary",
+            "call_ref", "provider", "call_id", "summary", "call_completion", "call_completion_summary",
             "task_completion", "task_completion_summary",
         ])
         static let insertField = insert(table: "post_analysis_fields", columns: [
-            "provider", "call_id", "position", "name", "value",
+            "call_ref", "provider", "call_id", "position", "name", "value",
         ])
 
         static func insert(table: String, columns: [String]) -> String {

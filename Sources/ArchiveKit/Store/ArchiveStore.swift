@@ -25,19 +25,29 @@ public final class ArchiveStore: Sendable {
     }
 
     /// Opens an existing archive without writing to it (for `show` and queries).
+    ///
+    /// An archive from an older version is first migrated forward, as any
+    /// writing command would, so that queries always see the current schema.
     public static func openReadOnly(path: String) throws(StoreError) -> ArchiveStore {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
             let store = ArchiveStore(writer: queue, path: path)
-            try queue.read { db throws in
+            let current = try queue.read { db throws in
                 try store.checkSchema(db, path: path)
-                if try !migrator.hasCompletedMigrations(db) { throw StoreError.olderSchema(path: path) }
+                return try migrator.hasCompletedMigrations(db)
             }
-            return store
+            if current { return store }
+            try queue.close()
         } catch {
             throw StoreError(error, path: path)
         }
+        do {
+            _ = try open(path: path)
+        } catch .readOnly {
+            throw .olderSchema(path: path)
+        }
+        return try openReadOnly(path: path)
     }
 
     /// A migrated in-memory archive, for unit tests.

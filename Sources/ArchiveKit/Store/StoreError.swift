@@ -44,7 +44,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .newerSchema(let path, let unknown):
             "\(path) was written by a newer version of archive (schema migrations \(unknown.joined(separator: ", ")) are unknown to this one). Upgrade archive to use it; this version will not touch it."
         case .olderSchema(let path):
-            "\(path) uses an older archive schema. Run 'archive sync' (or any writing command) once with this version to migrate it."
+            "\(path) uses an older archive schema and cannot be migrated because it is read-only. Make it writable (or copy it somewhere writable) and run the command again."
         case .readOnly(let path):
             "\(path) is read-only. Check the file's permissions, or copy it somewhere writable."
         case .diskFull(let path):
