@@ -11,10 +11,14 @@ struct ArchiveCommand: AsyncParsableCommand {
         abstract: "Keep a local, offline, queryable SQLite archive of voice-AI agent calls.",
         discussion: """
             Exit codes: 0 success; 1 some IDs failed or the call is not archived; 2 usage or input error; \
-            3 the vendor rejected the API key; 4 the archive database cannot be used; 130/143 interrupted.
+            3 the vendor rejected the API key; 4 the archive database cannot be used; 5 a query hit --timeout; \
+            130/143 interrupted.
             """,
         version: ArchiveVersion.current,
-        subcommands: [SyncCommand.self, ShowCommand.self, DemoCommand.self])
+        subcommands: [
+            SyncCommand.self, ShowCommand.self, ListCommand.self, SearchCommand.self, StatsCommand.self,
+            SQLCommand.self, ExportCommand.self, DemoCommand.self,
+        ])
 }
 
 /// Options every subcommand shares.
@@ -38,6 +42,7 @@ enum Exit {
     static let usage: Int32 = 2
     static let authRejected: Int32 = 3
     static let database: Int32 = 4
+    static let timedOut: Int32 = 5
 
     /// Prints `archive: message` to stderr and returns the code to exit with.
     static func fail(_ message: String, code: Int32) -> ExitCode {

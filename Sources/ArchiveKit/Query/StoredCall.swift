@@ -27,32 +27,36 @@ public struct StoredCall: Sendable {
 
     public static func load(provider: Provider, id: String, from store: ArchiveStore) throws(StoreError) -> StoredCall? {
         try store.mapped {
-            try store.writer.read { db -> StoredCall? in
-                let key: StatementArguments = [provider.rawValue, id]
-                guard let call = try Row.fetchOne(db, sql: "SELECT * FROM calls WHERE provider = ? AND call_id = ?", arguments: key)
-                else { return nil }
-                let turns = try Row.fetchAll(db, sql: """
-                    SELECT t.turn_index, t.role, t.content, t.function_name, t.function_args, t.interrupted,
-                           t.tool_calls, t.words, t.extra, l.latency, l.eou_delay, l.llm_latency, l.tts_latency
-                    FROM transcript_turns t
-                    LEFT JOIN turn_latencies l USING (provider, call_id, turn_index)
-                    WHERE t.provider = ? AND t.call_id = ?
-                    ORDER BY t.turn_index
-                    """, arguments: key)
-                let analysis = try Row.fetchOne(db, sql: """
-                    SELECT summary, call_completion, call_completion_summary, task_completion, task_completion_summary
-                    FROM call_analysis WHERE provider = ? AND call_id = ?
-                    """, arguments: key)
-                let fields = try Row.fetchAll(db, sql: """
-                    SELECT name, value FROM post_analysis_fields WHERE provider = ? AND call_id = ? ORDER BY position
-                    """, arguments: key)
-                return StoredCall(
-                    columns: call.columnNames.filter { $0 != "raw_json" && $0 != "id" }.map { ($0, call[$0] as DatabaseValue) },
-                    rawJSON: call["raw_json"],
-                    turns: turns.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },
-                    analysis: analysis.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },
-                    fields: fields.map { ($0["name"], $0["value"]) })
-            }
+            try store.writer.read { db in try fetch(provider: provider, id: id, db) }
         }
+    }
+
+    /// Reads one call on a connection already in use (as `export` does while
+    /// it walks a cursor). Statements are cached: an export runs them per call.
+    static func fetch(provider: Provider, id: String, _ db: Database) throws -> StoredCall? {
+        let key: StatementArguments = [provider.rawValue, id]
+        guard let call = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM calls WHERE provider = ? AND call_id = ?"), arguments: key)
+        else { return nil }
+        let turns = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT t.turn_index, t.role, t.content, t.function_name, t.function_args, t.interrupted,
+                   t.tool_calls, t.words, t.extra, l.latency, l.eou_delay, l.llm_latency, l.tts_latency
+            FROM transcript_turns t
+            LEFT JOIN turn_latencies l ON l.turn_ref = t.id
+            WHERE t.provider = ? AND t.call_id = ?
+            ORDER BY t.turn_index
+            """), arguments: key)
+        let analysis = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT summary, call_completion, call_completion_summary, task_completion, task_completion_summary
+            FROM call_analysis WHERE provider = ? AND call_id = ?
+            """), arguments: key)
+        let fields = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT name, value FROM post_analysis_fields WHERE provider = ? AND call_id = ? ORDER BY position
+            """), arguments: key)
+        return StoredCall(
+            columns: call.columnNames.filter { $0 != "raw_json" && $0 != "id" }.map { ($0, call[$0] as DatabaseValue) },
+            rawJSON: call["raw_json"],
+            turns: turns.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },
+            analysis: analysis.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },
+            fields: fields.map { ($0["name"], $0["value"]) })
     }
 }

@@ -1,0 +1,38 @@
+import GRDB
+
+extension ArchiveStore {
+    /// Runs a read for a query command: a `QueryError` (the user's input was
+    /// wrong) passes through; anything else is about the file, a `StoreError`.
+    func query<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(body)
+        } catch let error as QueryError {
+            throw error
+        } catch {
+            throw StoreError(error, path: path ?? ":memory:")
+        }
+    }
+}
+
+extension ArchiveStore {
+    /// Streams a query's rows into the writer `makeWriter` builds from its
+    /// column names; returns how many rows were written.
+    @discardableResult
+    public func stream(_ sql: String, arguments: StatementArguments, makeWriter: ([String]) -> RowWriter) throws -> Int {
+        try query { db in
+            let statement = try db.makeStatement(sql: sql)
+            let writer = makeWriter(statement.columnNames)
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
+            while let row = try rows.next() {
+                writer.write(ResultSet.cells(row))
+            }
+            writer.finish()
+            return writer.rowCount
+        }
+    }
+
+    /// Reads a whole (bounded) result into memory.
+    public func collect(_ sql: String, arguments: StatementArguments) throws -> ResultSet {
+        try query { db in try ResultSet.fetch(db, sql: sql, arguments: arguments) }
+    }
+}

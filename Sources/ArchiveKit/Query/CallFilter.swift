@@ -1,0 +1,80 @@
+import GRDB
+
+/// Which calls a query covers: the filters `list`, `stats`, `search` and
+/// `export` share.
+///
+/// It renders to a SQL condition over `calls c LEFT JOIN call_analysis a`;
+/// every user value travels as a bound argument, never as SQL text.
+public struct CallFilter: Sendable, Equatable {
+    public var provider: Provider?
+    /// Calls started at or after this instant (stored format).
+    public var since: String?
+    /// Calls started before this instant (stored format).
+    public var until: String?
+    /// Any of these statuses (case-insensitive).
+    public var statuses: [String] = []
+    public var directions: [String] = []
+    /// Matches the assistant's ID exactly or its name case-insensitively.
+    public var assistants: [String] = []
+    public var sentiments: [String] = []
+    public var minDurationMs: Int64?
+    /// Only calls whose analysis says the task or the call was not `complete`.
+    public var failedTask = false
+
+    public init() {}
+
+    /// A SQL condition (`1` when nothing is filtered) and its arguments.
+    public func condition() -> (sql: String, arguments: StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        func add(_ sql: String, _ values: [any DatabaseValueConvertible]) {
+            conditions.append(sql)
+            arguments += StatementArguments(values)
+        }
+        func anyOf(_ expression: String, _ values: [String]) {
+            guard !values.isEmpty else { return }
+            add("\(expression) COLLATE NOCASE IN (\(Self.placeholders(values.count)))", values)
+        }
+        if let provider { add("c.provider = ?", [provider.rawValue]) }
+        if let since { add("c.started_at >= ?", [since]) }
+        if let until { add("c.started_at < ?", [until]) }
+        anyOf("c.status", statuses)
+        anyOf("c.direction", directions)
+        anyOf("c.sentiment", sentiments)
+        if !assistants.isEmpty {
+            let marks = Self.placeholders(assistants.count)
+            add("(c.assistant_id IN (\(marks)) OR c.assistant_name COLLATE NOCASE IN (\(marks)))", assistants + assistants)
+        }
+        if let minDurationMs { add("c.duration_ms >= ?", [minDurationMs]) }
+        if failedTask {
+            conditions.append("""
+                (trim(a.task_completion) <> 'complete' COLLATE NOCASE OR trim(a.call_completion) <> 'complete' COLLATE NOCASE)
+                """)
+        }
+        return (conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
+    }
+
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    /// Whether anything narrows the set of calls.
+    public var isEmpty: Bool { self == CallFilter() }
+}
+
+/// Parses `--since`/`--until` values: a date, or a date-time (UTC unless it
+/// carries an offset).
+public enum TimeBound {
+    /// The instant a `--since` value starts at.
+    public static func since(_ text: String) -> String? {
+        Timestamp.fromISO8601(text)
+    }
+
+    /// The instant a `--until` value ends before: a bare date includes that
+    /// whole day, so `--until 2026-03-31` means "before April 1st".
+    public static func until(_ text: String) -> String? {
+        guard let micros = Timestamp.microseconds(fromISO8601: text) else { return nil }
+        let isDate = text.utf8.count == 10
+        return Timestamp.format(microseconds: isDate ? micros + 86_400_000_000 : micros)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// `archive sql`: one read-only statement against the archive, its rows
+/// streamed to a `RowWriter`.
+///
+/// Defence in depth, so the file cannot change whatever the text says:
+/// 1. the connection is opened `SQLITE_OPEN_READONLY` (`ArchiveStore.openReadOnly`);
+/// 2. no database may be attached (`SQLITE_LIMIT_ATTACHED` is 0);
+/// 3. the statement must be one that SQLite reports as read-only, is not
+///    `VACUUM` (whose `INTO` form writes a new file even from a read-only
+///    connection), and a `PRAGMA` must be a question, not a setting.
+public enum ReadOnlyQuery {
+    /// Pragmas that only report. Anything else (`writable_schema`,
+    /// `journal_mode = …`) is refused; `SELECT * FROM pragma_…()` works too.
+    static let reportingPragmas: Set<String> = [
+        "application_id", "collation_list", "compile_options", "data_version", "database_list", "encoding",
+        "foreign_key_check", "foreign_key_list", "freelist_count", "function_list", "index_info", "index_list",
+        "index_xinfo", "integrity_check", "module_list", "page_count", "page_size", "pragma_list",
+        "quick_check", "schema_version", "table_info", "table_list", "table_xinfo", "user_version",
+    ]
+
+    /// Runs `sql` with `parameters` bound by name (`:name`, `@name` or `$name`),
+    /// interrupting it after `timeout` seconds (nil: no limit). `makeWriter`
+    /// receives the column names before the first row is read.
+    public static func run(_ sql: String, parameters: [String: String], timeout: Double?,
+                           in store: ArchiveStore, makeWriter: ([String]) -> RowWriter) throws {
+        let interrupt = DispatchWorkItem { [writer = store.writer] in writer.interrupt() }
+        if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: interrupt) }
+        defer { interrupt.cancel() }
+        do {
+            try store.writer.read { db in
+                sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_ATTACHED, 0)
+                let statement = try prepare(sql, db)
+                let arguments = try bind(parameters, to: statement)
+                let writer = makeWriter(statement.columnNames)
+                let rows = try Row.fetchCursor(statement, arguments: arguments)
+                while let row = try rows.next() {
+                    writer.write(ResultSet.cells(row))
+                }
+                writer.finish()
+            }
+        } catch let error as QueryError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+            throw QueryError.timedOut(seconds: timeout ?? 0)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw QueryError.notReadOnly(reason: "the statement tried to write (\(error.message ?? "read-only database"))")
+        } catch let error as DatabaseError where [.SQLITE_ERROR, .SQLITE_MISUSE, .SQLITE_RANGE, .SQLITE_AUTH].contains(error.resultCode) {
+            throw QueryError.invalidSQL(reason: error.message ?? error.description)
+        } catch {
+            throw StoreError(error, path: store.path ?? ":memory:")
+        }
+    }
+
+    static func prepare(_ sql: String, _ db: Database) throws -> Statement {
+        let statement: Statement
+        do {
+            statement = try db.makeStatement(sql: sql)
+        } catch let error as DatabaseError where error.message?.hasPrefix("Multiple statements found") == true {
+            throw QueryError.invalidSQL(reason: "give one statement at a time")
+        }
+        let words = statement.sql.split(whereSeparator: { !($0.isLetter || $0 == "_") }).prefix(2).map { $0.lowercased() }
+        switch words.first {
+        case "vacuum":
+            throw QueryError.notReadOnly(reason: "VACUUM (and VACUUM INTO, which copies the archive to a new file) is refused")
+        case "attach", "detach":
+            throw QueryError.notReadOnly(reason: "attaching other databases is refused")
+        case "pragma":
+            let name = words.count > 1 ? words[1] : ""
+            let setsValue = statement.sql.contains("=")
+            guard reportingPragmas.contains(name), !setsValue else {
+                throw QueryError.notReadOnly(reason: "PRAGMA \(name) \(setsValue ? "with a value " : "")may change state; only reporting pragmas such as table_info, index_list, foreign_key_list or integrity_check are allowed")
+            }
+        default:
+            break
+        }
+        guard statement.isReadonly else {
+            throw QueryError.notReadOnly(reason: "the statement would change the database")
+        }
+        return statement
+    }
+
+    /// Named arguments for every parameter the statement declares; a missing
+    /// or unknown name is an error that lists what the statement expects.
+    static func bind(_ parameters: [String: String], to statement: Statement) throws -> StatementArguments {
+        let handle = statement.sqliteStatement
+        var declared: [String] = []
+        for i in 0..<sqlite3_bind_parameter_count(handle) {
+            guard let cName = sqlite3_bind_parameter_name(handle, i + 1) else {
+                throw QueryError.parameter("positional parameters (?) cannot be bound; name them, as in :name, and pass --param name=value.")
+            }
+            declared.append(String(String(cString: cName).dropFirst()))
+        }
+        let expected = Set(declared)
+        if let unknown = parameters.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw QueryError.parameter("--param \(unknown) is not used by the query; it expects \(expected.isEmpty ? "no parameters" : expected.sorted().map { ":" + $0 }.joined(separator: ", ")).")
+        }
+        if let missing = declared.first(where: { parameters[$0] == nil }) {
+            throw QueryError.parameter("the query uses :\(missing) but no --param \(missing)=value was given.")
+        }
+        return StatementArguments(parameters.mapValues { $0 as any DatabaseValueConvertible })
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import ArchiveKit
+import Foundation
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List archived calls, newest first.",
+        discussion: "JSON keys: started_at, provider, call_id, direction, duration_s, status, sentiment, summary.")
+
+    @OptionGroup var filters: FilterOptions
+
+    @Option(help: "How many calls to list; 0 for all.")
+    var limit = 50
+
+    @OptionGroup var format: FormatOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (no limit) or more.") }
+    }
+
+    func run() throws {
+        try runQuery {
+            let store = try ArchiveStore.openReadOnly(path: database.path)
+            let (sql, arguments) = CallList.query(try filters.filter(), limit: limitValue(limit))
+            let output = OutputBuffer()
+            let count = try store.stream(sql, arguments: arguments) { format.writer($0, to: output) }
+            if count == 0 && output.isTerminal { note("No calls match.") }
+        }
+    }
+}
+
+/// A remark for the person at the terminal, on stderr so pipes stay clean.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
