@@ -3,28 +3,23 @@ import GRDB
 /// `archive export`: the archive streamed out, one call or row at a time, so
 /// memory stays flat however large the archive is.
 public enum ArchiveExport {
-    /// The calls a filter selects, oldest first (at most `limit`), as a cursor-friendly query.
-    private static func callKeys(_ filter: CallFilter, limit: Int?, select: String) -> (String, StatementArguments) {
+    /// Writes one line per call the filter selects, oldest first (at most
+    /// `limit`): `line` turns the selected columns of a call into its line.
+    private static func lines(_ filter: CallFilter, limit: Int?, select: String, from store: ArchiveStore,
+                              to output: OutputBuffer, line: (Row, Database) throws -> String?) throws(StoreError) -> Int {
         let (condition, arguments) = filter.condition()
-        return ("""
+        let sql = """
             SELECT \(select) FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id
             WHERE \(condition) ORDER BY c.started_at, c.provider, c.call_id LIMIT ?
-            """, arguments + [limit ?? -1])
-    }
-
-    /// JSON Lines: one normalized call per line, as `archive show --json`
-    /// prints it (turns with latencies, analysis, fields). Returns the count.
-    @discardableResult
-    public static func calls(_ filter: CallFilter, limit: Int? = nil, from store: ArchiveStore, to output: OutputBuffer) throws(StoreError) -> Int {
-        let (sql, arguments) = callKeys(filter, limit: limit, select: "c.provider, c.call_id")
+            """
         return try store.mapped {
             try store.writer.read { db in
                 var count = 0
-                let keys = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-                while let key = try keys.next() {
-                    guard let provider = Provider(rawValue: key[0]),
-                          let call = try StoredCall.fetch(provider: provider, id: key[1], db) else { continue }
-                    output.write(CallPresenter.json(call).jsonText + "\n")
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments + [limit ?? -1])
+                while let row = try rows.next() {
+                    guard let text = try line(row, db) else { continue }
+                    output.write(text)
+                    output.write("\n")
                     count += 1
                 }
                 output.flush()
@@ -33,24 +28,25 @@ public enum ArchiveExport {
         }
     }
 
+    /// JSON Lines: one normalized call per line, as `archive show --json`
+    /// prints it (turns with latencies, analysis, fields). Returns the count.
+    @discardableResult
+    public static func calls(_ filter: CallFilter, limit: Int? = nil, from store: ArchiveStore, to output: OutputBuffer) throws(StoreError) -> Int {
+        try lines(filter, limit: limit, select: "c.provider, c.call_id", from: store, to: output) { key, db in
+            guard let provider = Provider(rawValue: key[0]),
+                  let call = try StoredCall.fetch(provider: provider, id: key[1], db) else { return nil }
+            return CallPresenter.json(call).jsonText
+        }
+    }
+
     /// The vendor bodies as stored, one per line. A body is valid JSON, so a
     /// line break in it can only be whitespace between tokens: it becomes a
     /// space, and nothing else changes.
     @discardableResult
     public static func rawBodies(_ filter: CallFilter, limit: Int? = nil, from store: ArchiveStore, to output: OutputBuffer) throws(StoreError) -> Int {
-        let (sql, arguments) = callKeys(filter, limit: limit, select: "c.raw_json")
-        return try store.mapped {
-            try store.writer.read { db in
-                var count = 0
-                let bodies = try String.fetchCursor(db, sql: sql, arguments: arguments)
-                while let body = try bodies.next() {
-                    output.write(body.contains(where: \.isNewline) ? oneLine(body) : body)
-                    output.write("\n")
-                    count += 1
-                }
-                output.flush()
-                return count
-            }
+        try lines(filter, limit: limit, select: "c.raw_json", from: store, to: output) { row, _ in
+            let body: String = row[0]
+            return body.contains(where: \.isNewline) ? oneLine(body) : body
         }
     }
 
