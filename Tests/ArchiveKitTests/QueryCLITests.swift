@@ -206,6 +206,13 @@ struct QueryCLITests {
         }
         try queue.close()
 
+        // `archive sql` never writes, not even to migrate: it sees the old schema as it is.
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let old = try CLI.run(["sql", "SELECT group_concat(identifier) AS applied FROM grdb_migrations", "--db", path, "--format", "csv"], in: dir.url)
+        #expect(old.stdout == "applied\r\n0001_initial\r\n", "\(old.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+
+        // Any other query command migrates it forward first.
         let search = try CLI.run(["search", "parcel", "--db", path, "--format", "csv"], in: dir.url)
         #expect(search.status == 0, "\(search.stderr)")
         #expect(search.stdout.contains("puretalk,old-1,2025-01-01T00:00:00.000000Z,user,0,Where is my [parcel]?,"))

@@ -40,7 +40,7 @@ public enum CallStats {
         public var calls: Int
     }
 
-    public struct Group: Sendable, Equatable {
+    public struct Group: Sendable {
         public var key: String
         public var calls: Int
         /// By dimension (`status`, `sentiment`, `direction`, `answered_by`), lowercased, most frequent first.
@@ -55,14 +55,6 @@ public enum CallStats {
         public var interruptedCalls: Rate
         /// Per metric of `turn_latencies`, in `latencyUnit`.
         public var latency: [(metric: String, percentiles: Percentiles)]
-
-        public static func == (lhs: Group, rhs: Group) -> Bool {
-            lhs.key == rhs.key && lhs.calls == rhs.calls && lhs.duration == rhs.duration
-                && lhs.taskCompletion == rhs.taskCompletion && lhs.callCompletion == rhs.callCompletion
-                && lhs.interruptedTurns == rhs.interruptedTurns && lhs.interruptedCalls == rhs.interruptedCalls
-                && lhs.counts.map(\.dimension) == rhs.counts.map(\.dimension) && lhs.counts.map(\.values) == rhs.counts.map(\.values)
-                && lhs.latency.map(\.metric) == rhs.latency.map(\.metric) && lhs.latency.map(\.percentiles) == rhs.latency.map(\.percentiles)
-        }
     }
 
     public static let dimensions = ["status", "sentiment", "direction", "answered_by"]

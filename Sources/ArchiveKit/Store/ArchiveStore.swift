@@ -27,8 +27,10 @@ public final class ArchiveStore: Sendable {
     /// Opens an existing archive without writing to it (for `show` and queries).
     ///
     /// An archive from an older version is first migrated forward, as any
-    /// writing command would, so that queries always see the current schema.
-    public static func openReadOnly(path: String) throws(StoreError) -> ArchiveStore {
+    /// writing command would, so that queries always see the current schema,
+    /// unless `migrating` is false (`archive sql`, which never writes, then
+    /// sees the schema as it is).
+    public static func openReadOnly(path: String, migrating: Bool = true) throws(StoreError) -> ArchiveStore {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
@@ -37,7 +39,7 @@ public final class ArchiveStore: Sendable {
                 try store.checkSchema(db, path: path)
                 return try migrator.hasCompletedMigrations(db)
             }
-            if current { return store }
+            if current || !migrating { return store }
             try queue.close()
         } catch {
             throw StoreError(error, path: path)
