@@ -9,8 +9,8 @@ struct SQLCommand: ParsableCommand {
         discussion: """
             The archive is opened read-only by SQLite itself: writes, ATTACH, VACUUM and state-changing PRAGMAs \
             are refused and the file is never changed. Bind values with --param: \
-            archive sql "SELECT * FROM calls WHERE status = :s" --param s=ended. Values are text; SQLite \
-            converts them when compared with a numeric column.
+            archive sql "SELECT * FROM calls WHERE status = :s" --param s=ended. A plain number (3, -2.5) \
+            is bound as a number, anything else as text.
             """)
 
     @Argument(help: ArgumentHelp("The statement, or - to read it from standard input.", valueName: "sql"))

@@ -121,6 +121,13 @@ struct QueryCLITests {
         #expect(sql.stdout == "n\r\n\(Self.perVendor)\r\n")
         let hostile = try CLI.run(["sql", "SELECT count(*) AS n FROM calls WHERE call_id = :id", "--param", "id=x' OR '1'='1", "--format", "csv"], in: dir.url)
         #expect(hostile.stdout == "n\r\n0\r\n")
+        let typed = try CLI.run(["sql", "SELECT :n + 1 AS v, typeof(:n) AS n, typeof(:r) AS r, typeof(:phone) AS phone, typeof(:zero) AS zero",
+                                 "--param", "n=41", "--param", "r=-2.5", "--param", "phone=+15551234567", "--param", "zero=007",
+                                 "--format", "csv"], in: dir.url)
+        #expect(typed.stdout == "v,n,r,phone,zero\r\n42,integer,real,text,text\r\n", "\(typed.stderr)")
+        let slow = try CLI.run(["sql", "SELECT count(*) AS n FROM call_overview WHERE max_turn_latency > :s", "--param", "s=0", "--format", "csv"], in: dir.url)
+        let withLatency = try await store.writer.read { try Int.fetchOne($0, sql: "SELECT count(DISTINCT provider || call_id) FROM turn_latencies WHERE latency > 0")! }
+        #expect(slow.stdout == "n\r\n\(withLatency)\r\n", "a number compares as a number with a view's computed column")
         let missing = try CLI.run(["sql", "SELECT :a, :b", "--param", "a=1"], in: dir.url)
         #expect(missing.status == 2 && missing.stderr.contains("uses :b"))
 

@@ -100,6 +100,16 @@ public enum ReadOnlyQuery {
         if let missing = declared.first(where: { parameters[$0] == nil }) {
             throw QueryError.parameter("the query uses :\(missing) but no --param \(missing)=value was given.")
         }
-        return StatementArguments(parameters.mapValues { $0 as any DatabaseValueConvertible })
+        return StatementArguments(parameters.mapValues(typed))
+    }
+
+    /// A value written as a plain number (`3`, `-2.5`) is bound as a number, so
+    /// it compares as one even with a view's computed column, which has no type
+    /// affinity to convert text. Anything else is text: `+15551234567`, `007`
+    /// and `1e3` do not print back the same as numbers, so they stay as written.
+    static func typed(_ text: String) -> any DatabaseValueConvertible {
+        if let integer = Int64(text), String(integer) == text { return integer }
+        if let real = Double(text), real.isFinite, "\(real)" == text { return real }
+        return text
     }
 }
