@@ -37,7 +37,7 @@ struct SearchCommand: ParsableCommand {
         try runQuery {
             let store = try ArchiveStore.openReadOnly(path: database.path)
             let results = try CallSearch.run(query, literal: literal, filter: try filters.filter(),
-                                             limit: limitValue(limit) ?? -1, in: store)
+                                             limit: limitValue(limit), in: store)
             let output = OutputBuffer()
             results.write(to: format.writer(results.columns, to: output))
             if results.rows.isEmpty && output.isTerminal { note("No matches.") }

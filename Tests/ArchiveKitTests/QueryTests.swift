@@ -55,11 +55,6 @@ func archive(_ specs: [CallSpec]) async throws -> ArchiveStore {
     return store
 }
 
-/// Rows in a table (a sync function, so GRDB's synchronous `read` is used).
-func rowCount(_ store: ArchiveStore, _ table: String) throws -> Int {
-    try store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? -1 }
-}
-
 /// FTS5 compares each index with its content table, token by token, and throws on any difference.
 func checkFullTextIndexes(_ store: ArchiveStore) throws {
     // The check is run as an INSERT command, hence a write transaction.

@@ -20,10 +20,6 @@ import Testing
         return call
     }
 
-    func count(_ store: ArchiveStore, _ table: String) throws -> Int {
-        try store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? -1 }
-    }
-
     @Test func migrationsAreAppliedAndRecorded() throws {
         let store = try ArchiveStore.inMemory()
         let applied = try store.writer.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") }
@@ -38,19 +34,19 @@ import Testing
     @Test func resyncReplacesChildRowsAndKeepsNoStaleTurns() async throws {
         let store = try ArchiveStore.inMemory()
         try await store.save([.archived(sampleCall(turns: 5))], runID: nil)
-        #expect(try count(store, "transcript_turns") == 5)
-        #expect(try count(store, "turn_latencies") == 3)
+        #expect(try rowCount(store, "transcript_turns") == 5)
+        #expect(try rowCount(store, "turn_latencies") == 3)
         let rowid = try await store.writer.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
 
         var shorter = sampleCall(turns: 2)
         shorter.analysis = nil
         shorter.fields = []
         try await store.save([.archived(shorter)], runID: nil)
-        #expect(try count(store, "calls") == 1)
-        #expect(try count(store, "transcript_turns") == 2)
-        #expect(try count(store, "turn_latencies") == 1)
-        #expect(try count(store, "call_analysis") == 0)
-        #expect(try count(store, "post_analysis_fields") == 0)
+        #expect(try rowCount(store, "calls") == 1)
+        #expect(try rowCount(store, "transcript_turns") == 2)
+        #expect(try rowCount(store, "turn_latencies") == 1)
+        #expect(try rowCount(store, "call_analysis") == 0)
+        #expect(try rowCount(store, "post_analysis_fields") == 0)
         // An upsert updates in place: the row keeps its rowid.
         let rowidAfter = try await store.writer.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
         #expect(rowidAfter == rowid)
@@ -60,11 +56,11 @@ import Testing
         let store = try ArchiveStore.inMemory()
         let failure = SyncFailure(provider: .puretalk, callID: "c1", httpStatus: 503, error: "HTTP 503", attempts: 3)
         try await store.save([.failed(failure)], runID: nil)
-        #expect(try count(store, "sync_failures") == 1)
+        #expect(try rowCount(store, "sync_failures") == 1)
         try await store.save([.failed(failure)], runID: nil)
-        #expect(try count(store, "sync_failures") == 1)
+        #expect(try rowCount(store, "sync_failures") == 1)
         try await store.save([.archived(sampleCall())], runID: nil)
-        #expect(try count(store, "sync_failures") == 0)
+        #expect(try rowCount(store, "sync_failures") == 0)
     }
 
     @Test func aCallTheDatabaseRefusesIsRecordedWholeOrNotAtAll() async throws {
@@ -79,7 +75,7 @@ import Testing
             try Int.fetchOne($0, sql: "SELECT count(*) FROM transcript_turns WHERE call_id = 'bad'")
         }
         #expect(turnsOfBad == 0)
-        #expect(try count(store, "sync_failures") == 1)
+        #expect(try rowCount(store, "sync_failures") == 1)
     }
 
     @Test func finalIDsSkipsOnlyFinalCalls() async throws {
@@ -96,7 +92,7 @@ import Testing
         try await store.save([.archived(sampleCall())], runID: nil)
         try await store.writer.write { try $0.execute(sql: "DELETE FROM calls") }
         for table in ["transcript_turns", "turn_latencies", "call_analysis", "post_analysis_fields"] {
-            #expect(try count(store, table) == 0, "\(table)")
+            #expect(try rowCount(store, table) == 0, "\(table)")
         }
     }
 }

@@ -19,16 +19,18 @@ extension ArchiveStore {
     /// column names; returns how many rows were written.
     @discardableResult
     public func stream(_ sql: String, arguments: StatementArguments, makeWriter: ([String]) -> RowWriter) throws -> Int {
-        try query { db in
-            let statement = try db.makeStatement(sql: sql)
-            let writer = makeWriter(statement.columnNames)
-            let rows = try Row.fetchCursor(statement, arguments: arguments)
-            while let row = try rows.next() {
-                writer.write(ResultSet.cells(row))
-            }
-            writer.finish()
-            return writer.rowCount
+        try query { db in try Self.stream(db.makeStatement(sql: sql), arguments: arguments, makeWriter: makeWriter) }
+    }
+
+    /// Streams a prepared statement's rows; shared with `archive sql`.
+    static func stream(_ statement: Statement, arguments: StatementArguments, makeWriter: ([String]) -> RowWriter) throws -> Int {
+        let writer = makeWriter(statement.columnNames)
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try rows.next() {
+            writer.write(ResultSet.cells(row))
         }
+        writer.finish()
+        return writer.rowCount
     }
 
     /// Reads a whole (bounded) result into memory.

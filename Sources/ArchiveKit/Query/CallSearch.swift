@@ -13,7 +13,8 @@ public enum CallSearch {
     ///
     /// - Parameter literal: search for `query` as one exact phrase instead of
     ///   reading it as FTS5 query syntax.
-    public static func run(_ query: String, literal: Bool = false, filter: CallFilter, limit: Int,
+    ///   `limit` nil returns every match.
+    public static func run(_ query: String, literal: Bool = false, filter: CallFilter, limit: Int?,
                            in store: ArchiveStore) throws -> ResultSet {
         let match = literal ? phrase(query) : query
         let (condition, filterArguments) = filter.condition()
@@ -21,15 +22,13 @@ public enum CallSearch {
         // without it and then make snippets for the winners alone, one rowid
         // lookup each (on 100,000 calls: 2.5 s becomes 0.3 s). For a long
         // list, one pass that makes them all is cheaper.
-        let snippetsAfter = limit >= 0 && limit <= 1000
-        func snippet(_ index: String, column: Int) -> String {
-            snippetsAfter ? "NULL" : "snippet(\(index), \(column), \(snippetArguments))"
-        }
+        let snippetsAfter = limit.map { $0 <= 1000 } ?? false
+        func snippet(_ index: Index) -> String { snippetsAfter ? "NULL" : index.snippet }
         let sql = """
             SELECT provider, call_id, started_at, role, turn_index, snippet, round(-bm25, 4) AS score, source, doc FROM (
                 SELECT c.provider, c.call_id, c.started_at, t.role, t.turn_index,
-                       \(snippet("transcript_turns_fts", column: 0)) AS snippet,
-                       bm25(transcript_turns_fts) AS bm25, 'turn' AS source, transcript_turns_fts.rowid AS doc
+                       \(snippet(.turns)) AS snippet,
+                       bm25(transcript_turns_fts) AS bm25, '\(Index.turns.rawValue)' AS source, transcript_turns_fts.rowid AS doc
                 FROM transcript_turns_fts
                 JOIN transcript_turns t ON t.id = transcript_turns_fts.rowid
                 JOIN calls c ON c.id = t.call_ref
@@ -37,8 +36,8 @@ public enum CallSearch {
                 WHERE transcript_turns_fts MATCH ? AND \(condition)
                 UNION ALL
                 SELECT c.provider, c.call_id, c.started_at, 'analysis', NULL,
-                       \(snippet("call_analysis_fts", column: -1)),
-                       bm25(call_analysis_fts), 'analysis', call_analysis_fts.rowid
+                       \(snippet(.analysis)),
+                       bm25(call_analysis_fts), '\(Index.analysis.rawValue)', call_analysis_fts.rowid
                 FROM call_analysis_fts
                 JOIN call_analysis a ON a.call_ref = call_analysis_fts.rowid
                 JOIN calls c ON c.id = a.call_ref
@@ -47,19 +46,18 @@ public enum CallSearch {
             ORDER BY bm25, started_at DESC, provider, call_id, turn_index
             LIMIT ?
             """
-        let arguments: StatementArguments = [match] + filterArguments + [match] + filterArguments + [limit]
+        let arguments: StatementArguments = [match] + filterArguments + [match] + filterArguments + [limit ?? -1]
         return try store.query { db in
             do {
                 var result = try ResultSet.fetch(db, sql: sql, arguments: arguments)
                 let snippetColumn = 5, sourceColumn = 7, docColumn = 8
                 if snippetsAfter {
                     for i in result.rows.indices {
-                        let index = result.rows[i][sourceColumn] == .text("turn") ? "transcript_turns_fts" : "call_analysis_fts"
-                        let column = index == "transcript_turns_fts" ? 0 : -1
+                        guard case .text(let source) = result.rows[i][sourceColumn], let index = Index(rawValue: source),
+                              case .integer(let doc) = result.rows[i][docColumn] else { continue }
                         let statement = try db.cachedStatement(sql: """
-                            SELECT snippet(\(index), \(column), \(snippetArguments)) FROM \(index) WHERE \(index) MATCH ? AND rowid = ?
+                            SELECT \(index.snippet) FROM \(index.rawValue) WHERE \(index.rawValue) MATCH ? AND rowid = ?
                             """)
-                        let doc: Int64 = if case .integer(let d) = result.rows[i][docColumn] { d } else { 0 }
                         result.rows[i][snippetColumn] = try String.fetchOne(statement, arguments: [match, doc]).map(Cell.text) ?? .null
                     }
                 }
@@ -74,7 +72,16 @@ public enum CallSearch {
         }
     }
 
-    private static let snippetArguments = "'\(markers.open)', '\(markers.close)', '…', 12"
+    /// The two full-text indexes, and how a snippet is cut from each: from the
+    /// turn's text, or from whichever analysis column matched best (-1).
+    private enum Index: String {
+        case turns = "transcript_turns_fts"
+        case analysis = "call_analysis_fts"
+
+        var snippet: String {
+            "snippet(\(rawValue), \(self == .turns ? 0 : -1), '\(markers.open)', '\(markers.close)', '…', 12)"
+        }
+    }
 
     /// The text as one FTS5 phrase: inside double quotes, a quote is doubled.
     public static func phrase(_ text: String) -> String {

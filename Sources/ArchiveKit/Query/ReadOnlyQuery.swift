@@ -33,13 +33,7 @@ public enum ReadOnlyQuery {
             try store.writer.read { db in
                 sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_ATTACHED, 0)
                 let statement = try prepare(sql, db)
-                let arguments = try bind(parameters, to: statement)
-                let writer = makeWriter(statement.columnNames)
-                let rows = try Row.fetchCursor(statement, arguments: arguments)
-                while let row = try rows.next() {
-                    writer.write(ResultSet.cells(row))
-                }
-                writer.finish()
+                _ = try ArchiveStore.stream(statement, arguments: try bind(parameters, to: statement), makeWriter: makeWriter)
             }
         } catch let error as QueryError {
             throw error

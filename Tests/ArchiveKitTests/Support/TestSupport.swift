@@ -43,6 +43,11 @@ extension SimulatedVendor {
     var provider: Provider { Provider(rawValue: rawValue)! }
 }
 
+/// Rows in a table (a sync function, so GRDB's synchronous `read` is used).
+func rowCount(_ store: ArchiveStore, _ table: String) throws -> Int {
+    try store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? -1 }
+}
+
 func fixture(_ name: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
     return try String(contentsOf: url, encoding: .utf8)
