@@ -10,6 +10,9 @@ public enum Fault: Sendable, Equatable {
     case notFound  // 404
     case unauthorized  // 401
     case redirect(location: String)  // 302 elsewhere
+    /// Any answer at all, for hostile-vendor tests: a wrong-typed body, a huge
+    /// one, a gzip bomb (with `Content-Encoding: gzip`), duplicate keys…
+    case raw(status: Int, headers: [String: String], body: [UInt8])
 
     /// The faults a healthy-but-flaky vendor produces; retries get past all of them.
     public static func transient(slowSeconds: Double = 3) -> [Fault] {

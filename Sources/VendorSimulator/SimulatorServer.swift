@@ -96,6 +96,7 @@ final class SimulatorCore: Sendable {
 
     enum Answer {
         case respond(status: HTTPResponseStatus, headers: [(String, String)], body: String)
+        case bytes(status: HTTPResponseStatus, headers: [(String, String)], body: [UInt8])
         case reset
         case truncated(body: String)
     }
@@ -162,6 +163,8 @@ final class SimulatorCore: Sendable {
         case .unauthorized: return (Self.error(vendor, .unauthorized, "Invalid API key"), latency)
         case .redirect(let location):
             return (.respond(status: .found, headers: [("Location", location)], body: ""), latency)
+        case .raw(let status, let headers, let body):
+            return (.bytes(status: HTTPResponseStatus(statusCode: status), headers: headers.sorted { $0.key < $1.key }, body: body), latency)
         }
     }
 
@@ -210,8 +213,10 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard context.channel.isActive else { return }
         switch answer {
         case .respond(let status, let extra, let body):
-            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-            buffer.writeString(body)
+            send(.bytes(status: status, headers: extra, body: Array(body.utf8)), head: head, context: context)
+        case .bytes(let status, let extra, let body):
+            var buffer = context.channel.allocator.buffer(capacity: body.count)
+            buffer.writeBytes(body)
             var headers = HTTPHeaders(extra)
             headers.add(name: "Content-Length", value: String(buffer.readableBytes))
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)

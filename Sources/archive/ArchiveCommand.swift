@@ -12,7 +12,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 some IDs failed or the call is not archived; 2 usage or input error; \
             3 the vendor rejected the API key; 4 the archive database cannot be used; 5 a query hit --timeout; \
-            130/143 interrupted.
+            6 the vendor kept failing and the sync stopped; 130/143 interrupted.
             """,
         version: ArchiveVersion.current,
         subcommands: [
@@ -43,6 +43,7 @@ enum Exit {
     static let authRejected: Int32 = 3
     static let database: Int32 = 4
     static let timedOut: Int32 = 5
+    static let vendorUnavailable: Int32 = 6
 
     /// Prints `archive: message` to stderr and returns the code to exit with.
     static func fail(_ message: String, code: Int32) -> ExitCode {

@@ -10,7 +10,7 @@ struct SyncCommand: AsyncParsableCommand {
         discussion: """
             Calls already archived in a final state are skipped unless --refresh is given; calls the vendor \
             may still change (in progress, or not yet analysed) are fetched again. The API key is read from \
-            PURETALK_API_KEY or PUPPETEER_API_KEY.
+            --api-key-file, else from PURETALK_API_KEY or PUPPETEER_API_KEY.
             """)
 
     @Argument(help: ArgumentHelp("A file with one call ID per line, or - for standard input.", valueName: "ids-file"))
@@ -36,12 +36,21 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: "Attempts per call before it is recorded as failed.")
     var maxAttempts = 5
 
+    @Option(help: ArgumentHelp("The longest Retry-After to obey, in seconds; longer ones are cut to this and reported.",
+                               valueName: "seconds"))
+    var maxRetryAfter: Double = 60
+
+    @Option(help: ArgumentHelp("Read the API key from this file (first line) instead of the environment. Keep it mode 600.",
+                               valueName: "path"))
+    var apiKeyFile: String?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard (1...512).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 512.") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds.") }
         guard (1...50).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 50.") }
+        guard maxRetryAfter >= 0, maxRetryAfter <= 86_400 else { throw ValidationError("--max-retry-after must be between 0 and 86400 seconds.") }
     }
 
     func run() async throws {
@@ -51,13 +60,18 @@ struct SyncCommand: AsyncParsableCommand {
         } catch {
             throw Exit.fail(error.description, code: Exit.usage)
         }
-        guard let apiKey = ProcessInfo.processInfo.environment[provider.apiKeyVariable], !apiKey.isEmpty else {
-            throw Exit.fail(ConfigurationError.missingAPIKey(variable: provider.apiKeyVariable, provider: provider).description,
-                            code: Exit.usage)
+        let apiKey: String
+        do {
+            apiKey = try APIKey.read(file: apiKeyFile, provider: provider) { warning in
+                FileHandle.standardError.write(Data("archive: warning: \(warning)\n".utf8))
+            }
+        } catch {
+            throw Exit.fail(error.description, code: Exit.usage)
         }
+        let retry = RetryPolicy(maxAttempts: maxAttempts, retryAfterCeiling: .milliseconds(Int64(maxRetryAfter * 1000)))
         let configuration = SyncConfiguration(
             provider: provider, baseURL: baseURL, apiKey: apiKey, concurrency: concurrency, refresh: refresh,
-            timeout: .milliseconds(Int64(timeout * 1000)), retry: RetryPolicy(maxAttempts: maxAttempts), source: source)
+            timeout: .milliseconds(Int64(timeout * 1000)), retry: retry, source: source)
         let code = try await SyncRunner.run(configuration, source: source, databasePath: database.path,
                                             verbose: output.verbose, progress: !output.quiet)
         if code != Exit.ok { throw ExitCode(code) }
@@ -115,6 +129,12 @@ enum SyncRunner {
                 Check \(configuration.provider.apiKeyVariable) and run the same command again.
                 """, code: Exit.authRejected)
             return Exit.authRejected
+        case .vendorUnavailable(let inARow, let lastError):
+            _ = Exit.fail("""
+                \(configuration.provider.displayName) failed \(inARow) calls in a row after every retry (last: \(lastError)); \
+                the sync stopped rather than spin. What was fetched is archived. Check the vendor's status, then run the same command again.
+                """, code: Exit.vendorUnavailable)
+            return Exit.vendorUnavailable
         case .storageFailed(let message):
             _ = Exit.fail(message, code: Exit.database)
             return Exit.database

@@ -13,12 +13,18 @@ enum SyncSummary {
             "  skipped   \(c.skipped) already archived and final",
             "  failed    \(c.failed)",
         ]
-        if case .interrupted = report.outcome {
+        switch report.outcome {
+        case .interrupted, .vendorUnavailable, .storageFailed, .authRejected:
             let left = c.idsRead - c.fetched - c.skipped - c.failed
             lines.append("  not done  \(max(0, left)) (run the same command again to resume)")
+        case .completed, .completedWithFailures:
+            break
+        }
+        if c.idsRead == 0, c.invalidLines == 0 {
+            lines.append("  note      the list holds no call IDs, so there was nothing to fetch")
         }
         if report.retryAfterCapped > 0 {
-            lines.append("  note      \(report.retryAfterCapped) Retry-After value(s) above the ceiling were capped")
+            lines.append("  note      \(report.retryAfterCapped) Retry-After value(s) above --max-retry-after were capped")
         }
         for invalid in report.invalidLines {
             lines.append("  line \(invalid.line): \(invalid.reason)")

@@ -9,10 +9,16 @@ import Testing
         #expect(value["c"]?.int64 == 1000)
     }
 
-    @Test func duplicateKeysResolveToTheLastButAreKept() throws {
-        let value = try JSONParser.parse(#"{"status": "ongoing", "status": "ended"}"#)
-        #expect(value["status"]?.string == "ended")
-        #expect(value.object?.members.count == 2)
+    @Test func anObjectThatNamesAMemberTwiceIsRefused() throws {
+        for text in [#"{"status": "ongoing", "status": "ended"}"#, #"[{"a": {"x": 1, "x": 1}}]"#,
+                     "{" + (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + #", "k39": 0}"#] {
+            let error = #expect(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
+            #expect(error?.isDuplicateName == true, "\(text)")
+        }
+        // The same name in sibling objects is fine.
+        #expect(throws: Never.self) { try JSONParser.parse(#"[{"a": 1}, {"a": 2}, {"b": {"a": 3}}]"#) }
+        let many = "{" + (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + "}"
+        #expect(try JSONParser.parse(many).object?.members.count == 40)
     }
 
     @Test func decodesEscapesAndSurrogatePairs() throws {

@@ -14,13 +14,16 @@ public struct SyncFailure: Sendable, Equatable {
     public var httpStatus: Int?
     public var error: String
     public var attempts: Int
+    /// The 2xx body the archive refused, kept as received.
+    public var responseBody: String?
 
-    public init(provider: Provider, callID: String, httpStatus: Int?, error: String, attempts: Int) {
+    public init(provider: Provider, callID: String, httpStatus: Int?, error: String, attempts: Int, responseBody: String? = nil) {
         self.provider = provider
         self.callID = callID
         self.httpStatus = httpStatus
         self.error = error
         self.attempts = attempts
+        self.responseBody = responseBody
     }
 }
 
@@ -46,7 +49,7 @@ extension ArchiveStore {
                         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT || error.resultCode == .SQLITE_TOOBIG {
                             let failure = SyncFailure(provider: call.provider, callID: call.callID, httpStatus: 200,
                                                       error: "the archive refused the call: \(error.message ?? "constraint failed")",
-                                                      attempts: 1)
+                                                      attempts: 1, responseBody: call.rawJSON)
                             try Self.recordFailure(failure, runID: runID, at: fetchedAt, db: db)
                             refused.append(failure)
                         }
@@ -109,6 +112,7 @@ extension ArchiveStore {
     static func recordFailure(_ failure: SyncFailure, runID: Int64?, at time: String, db: Database) throws {
         try db.cachedStatement(sql: SQL.upsertFailure).execute(arguments: [
             failure.provider.rawValue, failure.callID, failure.httpStatus, failure.error, failure.attempts, time, runID,
+            failure.responseBody,
         ])
     }
 
@@ -123,7 +127,7 @@ extension ArchiveStore {
         static let upsertCall = upsert(table: "calls", columns: callColumns, key: ["provider", "call_id"]) + " RETURNING id"
         static let upsertFailure = upsert(
             table: "sync_failures",
-            columns: ["provider", "call_id", "http_status", "error", "attempts", "last_attempt_at", "run_id"],
+            columns: ["provider", "call_id", "http_status", "error", "attempts", "last_attempt_at", "run_id", "response_body"],
             key: ["provider", "call_id"])
         static let insertTurn = insert(table: "transcript_turns", columns: [
             "call_ref", "provider", "call_id", "turn_index", "role", "content", "function_name", "function_args",

@@ -2,11 +2,14 @@
 ///
 /// Written for vendor bodies: it keeps number literals verbatim, keeps member
 /// order, refuses nesting deeper than `maxDepth` instead of overflowing the
-/// stack, and reports the byte offset of what it could not read.
+/// stack, refuses an object that names a member twice (readers disagree about
+/// which value counts), and reports the byte offset of what it could not read.
 public struct JSONParser {
     public struct Error: Swift.Error, Sendable, CustomStringConvertible {
         public let offset: Int
         public let reason: String
+        /// Well-formed, but an object names a member twice: asking again will not help.
+        public var isDuplicateName = false
         public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
@@ -72,12 +75,20 @@ public struct JSONParser {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        var names = Set<String>()  // filled once an object is too big to scan
         skipSpace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
         while true {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            let keyOffset = index
             let key = try parseString()
+            if members.count >= 8, names.isEmpty { names = Set(members.map(\.key)) }
+            let repeated = names.isEmpty ? members.contains(where: { $0.key == key }) : !names.insert(key).inserted
+            if repeated {
+                throw Error(offset: keyOffset, reason: "the member name \(key.debugDescription) appears twice in one object",
+                            isDuplicateName: true)
+            }
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1

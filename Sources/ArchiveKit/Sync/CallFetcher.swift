@@ -3,11 +3,15 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTPCompression
 
 /// How fetching one call ended.
 public enum FetchOutcome: Sendable {
     case archived(NormalizedCall)
     case failed(SyncFailure)
+    /// Every attempt met a 5xx, 429, timeout or network error: the vendor, not
+    /// this call, is the problem. The sync stops after enough of these in a row.
+    case unavailable(SyncFailure)
     /// 401/403: the key is wrong, and every further request would fail the same way.
     case authRejected(status: Int)
     /// The run is stopping; nothing to record.
@@ -29,19 +33,20 @@ struct CallFetcher: Sendable {
             if Task.isCancelled { return .cancelled }
             let verdict = await attemptOnce(id)
             let retryAfter: Duration?
-            let lastError: (status: Int?, message: String)
+            let lastError: Refusal
             switch verdict {
             case .done(let outcome):
                 return outcome
-            case .giveUp(let status, let message):
-                return .failed(failure(id, status: status, message: message, attempts: attempt))
-            case .retry(let status, let message, let after):
+            case .giveUp(let refusal):
+                return .failed(failure(id, refusal, attempts: attempt))
+            case .retry(let refusal, let after):
                 retryAfter = after
-                lastError = (status, message)
+                lastError = refusal
             }
             guard attempt < policy.maxAttempts else {
-                return .failed(failure(id, status: lastError.status,
-                                       message: "\(lastError.message) (gave up after \(attempt) attempts)", attempts: attempt))
+                var last = lastError
+                last.message += " (gave up after \(attempt) attempts)"
+                return .unavailable(failure(id, last, attempts: attempt))
             }
             let (delay, capped) = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
             if capped {
@@ -59,8 +64,16 @@ struct CallFetcher: Sendable {
 
     private enum Verdict {
         case done(FetchOutcome)
-        case retry(status: Int?, message: String, retryAfter: Duration?)
-        case giveUp(status: Int?, message: String)
+        case retry(Refusal, retryAfter: Duration?)
+        case giveUp(Refusal)
+    }
+
+    /// Why one attempt did not archive the call.
+    private struct Refusal {
+        var status: Int?
+        var message: String
+        /// A 2xx body that was refused, kept for `sync_failures.response_body`.
+        var body: String? = nil
     }
 
     private func attemptOnce(_ id: String) async -> Verdict {
@@ -71,41 +84,42 @@ struct CallFetcher: Sendable {
         } catch is CancellationError {
             return .done(.cancelled)
         } catch is NIOTooManyBytesError {
-            return .giveUp(status: nil, message: "response larger than \(client.maxBodyBytes) bytes, the cap for one call")
+            return .giveUp(Refusal(message: "response larger than \(client.maxBodyBytes) bytes, the cap for one call"))
+        } catch NIOHTTPDecompression.DecompressionError.limit {
+            return .giveUp(Refusal(message: "compressed response inflates past \(client.maxBodyBytes) bytes, the cap for one call"))
         } catch let error as HTTPClientError {
             if Task.isCancelled { return .done(.cancelled) }
-            return .retry(status: nil, message: Self.describe(error), retryAfter: nil)
+            return .retry(Refusal(message: Self.describe(error)), retryAfter: nil)
         } catch {
             if Task.isCancelled { return .done(.cancelled) }
-            return .retry(status: nil, message: client.redact("network error: \(error)"), retryAfter: nil)
+            return .retry(Refusal(message: client.redact("network error: \(error)")), retryAfter: nil)
         }
 
         switch answer.status {
         case 200...299:
             guard let body = String(validating: answer.body, as: UTF8.self) else {
-                return .retry(status: answer.status, message: "response is not UTF-8 text", retryAfter: nil)
+                return .retry(Refusal(status: answer.status, message: "response is not UTF-8 text"), retryAfter: nil)
             }
             do {
                 return .done(.archived(try adapter.decode(body: body, requestedID: id)))
             } catch {
-                let message = client.redact(error.description)
-                return error.isRetryable
-                    ? .retry(status: answer.status, message: message, retryAfter: nil)
-                    : .giveUp(status: answer.status, message: message)
+                let refusal = Refusal(status: answer.status, message: client.redact(error.description), body: client.redact(body))
+                return error.isRetryable ? .retry(refusal, retryAfter: nil) : .giveUp(refusal)
             }
         case 401, 403:
             return .done(.authRejected(status: answer.status))
         case 404:
-            return .giveUp(status: 404, message: "not found (HTTP 404): \(client.provider.displayName) has no call with this ID")
+            return .giveUp(Refusal(status: 404, message: "not found (HTTP 404): \(client.provider.displayName) has no call with this ID"))
         case 408, 429, 500...599:
-            return .retry(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))",
+            return .retry(Refusal(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))"),
                           retryAfter: RetryPolicy.parseRetryAfter(answer.retryAfter))
         case 300...399:
             let target = answer.location.flatMap { URL(string: $0)?.host } ?? "an unknown location"
-            return .giveUp(status: answer.status,
-                           message: "HTTP \(answer.status) redirect to \(target) not followed, so the API key stays with \(client.baseURL.host); check --base-url")
+            return .giveUp(Refusal(
+                status: answer.status,
+                message: "HTTP \(answer.status) redirect to \(client.redact(target)) not followed, so the API key stays with \(client.baseURL.host); check --base-url"))
         default:
-            return .giveUp(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))")
+            return .giveUp(Refusal(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))"))
         }
     }
 
@@ -117,8 +131,9 @@ struct CallFetcher: Sendable {
         return ": " + client.redact(text.trimmingWhitespace())
     }
 
-    private func failure(_ id: String, status: Int?, message: String, attempts: Int) -> SyncFailure {
-        SyncFailure(provider: client.provider, callID: id, httpStatus: status, error: message, attempts: attempts)
+    private func failure(_ id: String, _ refusal: Refusal, attempts: Int) -> SyncFailure {
+        SyncFailure(provider: client.provider, callID: id, httpStatus: refusal.status, error: refusal.message,
+                    attempts: attempts, responseBody: refusal.body)
     }
 
     static func describe(_ error: HTTPClientError) -> String {

@@ -36,7 +36,21 @@ public final class IDListSource: @unchecked Sendable {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw .cannotRead(path, "permission denied")
         }
+        if let offset = Self.binaryMarker(in: (try? handle.read(upToCount: 8192)) ?? Data()) {
+            throw .cannotRead(path, "it looks like a binary file (a NUL byte at offset \(offset) and bytes that are not UTF-8), not a list of call IDs")
+        }
+        try? handle.seek(toOffset: 0)
         self.init(handle: handle)
+    }
+
+    /// A file's first bytes look binary when they hold a NUL byte and are not
+    /// UTF-8 text (as git and grep judge). A text list with a stray NUL on one
+    /// line is not binary: that line alone is reported.
+    static func binaryMarker(in head: Data) -> Int? {
+        guard let nul = head.firstIndex(of: 0) else { return nil }
+        // A UTF-8 sequence cut at the end of the sample is not evidence.
+        let sample = head.prefix(max(0, head.count - 3))
+        return String(validating: sample, as: UTF8.self) == nil ? nul - head.startIndex : nil
     }
 
     /// The next lines, as soon as at least one is available; nil at the end.

@@ -13,6 +13,10 @@ public struct SyncConfiguration: Sendable {
     public var retry: RetryPolicy
     /// The ID list's name for `sync_runs.source`.
     public var source: String
+    /// The sync stops once this many calls in a row ran out of attempts on
+    /// 5xx, 429, timeouts or network errors: the vendor is down, and going on
+    /// would only spin. Default: twice the concurrency, at least 10.
+    public var unavailableAfter: Int
 
     public init(provider: Provider, baseURL: BaseURL, apiKey: String, concurrency: Int = 8, refresh: Bool = false,
                 timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(), source: String) {
@@ -24,6 +28,7 @@ public struct SyncConfiguration: Sendable {
         self.timeout = timeout
         self.retry = retry
         self.source = source
+        self.unavailableAfter = max(10, 2 * concurrency)
     }
 }
 
@@ -34,6 +39,8 @@ public struct SyncReport: Sendable {
         case completedWithFailures
         case interrupted(signal: Int32)
         case authRejected(status: Int)
+        /// Too many calls in a row failed on 5xx/429/timeouts/network errors; the last error.
+        case vendorUnavailable(failuresInARow: Int, lastError: String)
         case storageFailed(String)
     }
 
@@ -76,6 +83,8 @@ public final class SyncEngine: Sendable {
         var listFinished = false
         var stopReason: SyncReport.Outcome?
         var fetchTask: Task<Void, Never>?
+        /// Calls in a row that ended `.unavailable`; any other answer resets it.
+        var unavailableInARow = 0
 
         mutating func noteFailure(_ failure: SyncFailure) {
             counts.failed += 1
@@ -180,9 +189,11 @@ public final class SyncEngine: Sendable {
                     if Task.isCancelled { break reading }
                     inFlight += 1
                     group.addTask {
-                        switch await fetcher.fetch(id) {
+                        let outcome = await fetcher.fetch(id)
+                        self.noteVendorHealth(outcome)
+                        switch outcome {
                         case .archived(let call): await queue.append(.archived(call))
-                        case .failed(let failure): await queue.append(.failed(failure))
+                        case .failed(let failure), .unavailable(let failure): await queue.append(.failed(failure))
                         case .authRejected(let status): self.halt(.authRejected(status: status))
                         case .cancelled: break
                         }
@@ -192,6 +203,26 @@ public final class SyncEngine: Sendable {
             state.withLock { $0.listFinished = true }
             await group.waitForAll()
         }
+    }
+
+    /// Stops the run when the vendor has failed too many calls in a row, so a
+    /// vendor that is down costs bounded time instead of every ID's full retries.
+    private func noteVendorHealth(_ outcome: FetchOutcome) {
+        let limit = configuration.unavailableAfter
+        let give = state.withLock { state -> SyncReport.Outcome? in
+            switch outcome {
+            case .unavailable(let failure):
+                state.unavailableInARow += 1
+                guard state.unavailableInARow >= limit else { return nil }
+                return .vendorUnavailable(failuresInARow: state.unavailableInARow, lastError: failure.error)
+            case .archived, .failed:
+                state.unavailableInARow = 0
+                return nil
+            case .authRejected, .cancelled:
+                return nil
+            }
+        }
+        if let give { halt(give) }
     }
 
     /// The single writer: commits whatever has queued up, batch after batch.
@@ -228,6 +259,7 @@ extension SyncReport.Outcome {
         case .completedWithFailures: "completed_with_failures"
         case .interrupted: "interrupted"
         case .authRejected: "auth_rejected"
+        case .vendorUnavailable: "vendor_unavailable"
         case .storageFailed: "aborted"
         }
     }

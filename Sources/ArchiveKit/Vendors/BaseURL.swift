@@ -78,13 +78,16 @@ public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
 public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
     case invalidBaseURL(String, String)
     case missingAPIKey(variable: String, provider: Provider)
+    case apiKeyFile(String, String)
 
     public var description: String {
         switch self {
         case .invalidBaseURL(let url, let reason):
             "invalid --base-url \(url.debugDescription): \(reason)."
         case .missingAPIKey(let variable, let provider):
-            "no \(provider.displayName) API key: set \(variable) in the environment (try 'archive demo' to see the tool work without one)."
+            "no \(provider.displayName) API key: pass --api-key-file or set \(variable) in the environment (try 'archive demo' to see the tool work without one)."
+        case .apiKeyFile(let path, let reason):
+            "cannot read the API key from --api-key-file \(path): \(reason)."
         }
     }
 }

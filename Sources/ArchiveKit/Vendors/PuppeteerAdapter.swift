@@ -10,6 +10,7 @@ public struct PuppeteerAdapter: VendorAdapter {
         if call["id"] == nil, let detail = call["detail"] {
             throw .notACall("PuppeteerAI reported an error: \(detail.text ?? "no detail")")
         }
+        try Self.contract.check(.object(call))
         try checkID(call["id"], requestedID: requestedID)
 
         var out = NormalizedCall(provider: .puppeteer, callID: requestedID, rawJSON: body)
@@ -44,6 +45,16 @@ public struct PuppeteerAdapter: VendorAdapter {
         return out
     }
 
+    /// The types PuppeteerAI's Get Call page documents. `transcript_object` and
+    /// `call_analysis` are typed "any" there, so they are never refused.
+    static let contract = BodyContract.object([
+        "id": .string, "thread_id": .string, "call_type": .string, "status": .string, "created_at": .string,
+        "conversation_id": .number, "direction": .string, "from_number": .string, "to_number": .string,
+        "scheduled_for": .string, "start_timestamp": .number, "end_timestamp": .number, "duration_ms": .number,
+        "disconnection_reason": .string, "transcript": .string, "recording_url": .string,
+        "transcript_object": .any, "call_analysis": .any,
+    ])
+
     /// Every analysis key but the summary, with nested objects flattened one level as `parent.child`.
     static func fields(_ analysis: JSONObject, excluding summaryKey: String) -> [NormalizedCall.Field] {
         var fields: [NormalizedCall.Field] = []
@@ -59,10 +70,8 @@ public struct PuppeteerAdapter: VendorAdapter {
         return fields
     }
 
-    /// Unix seconds, as a number or a numeric string; an ISO string is accepted too.
+    /// Unix seconds (the contract makes it a number).
     static func time(_ value: JSONValue?) -> String? {
-        guard let value else { return nil }
-        if let seconds = value.double { return Timestamp.fromUnix(seconds) }
-        return value.string.flatMap(Timestamp.fromISO8601)
+        value?.double.flatMap(Timestamp.fromUnix)
     }
 }

@@ -10,6 +10,7 @@ public struct PureTalkAdapter: VendorAdapter {
         if envelope["err"]?.bool == true {
             throw .notACall("PureTalk reported an error: \(envelope["msg"]?.text ?? "no message")")
         }
+        try Self.contract.check(.object(envelope))
         guard let call = envelope["results"]?.object else {
             throw .notACall("response has no \"results\" call object")
         }
@@ -58,6 +59,31 @@ public struct PureTalkAdapter: VendorAdapter {
         out.isFinal = out.status != "in-progress" && out.analysis != nil
         return out
     }
+
+    /// The types PureTalk's Get Call page documents (`metadata` has been both a
+    /// string and an object; `tool_calls` elements and field values may be any JSON).
+    static let contract = BodyContract.object([
+        "msg": .string, "err": .bool,
+        "results": .object([
+            "call_id": .string, "protocol": .string, "from_number": .string, "to_number": .string,
+            "assistant_id": .string, "assistant_name": .string, "voice_id": .string, "voice_name": .string,
+            "start_time": .string, "end_time": .string, "call_duration_seconds": .number, "call_type": .string,
+            "transcript": .string, "status": .string, "provider_call_id": .string,
+            "metadata": .oneOf([.string, .object([:])]), "variables": .array(of: .string), "answered_by": .string,
+            "call_recording_enabled": .bool, "call_recording_url": .string, "campaign_id": .string,
+            "sentiment": .string, "is_billed": .bool,
+            "transcript_object": .array(of: .object([
+                "role": .string, "content": .string, "function_name": .string, "interrupted": .bool,
+                "function_args": .string, "tool_calls": .array(of: .any),
+                "turn_latency": .object(["latency": .number, "eou_delay": .number, "llm_latency": .number, "tts_latency": .number]),
+            ])),
+            "call_analysis": .object([
+                "summary": .string, "call_completion_summary": .string, "call_completion": .string,
+                "task_completion_summary": .string, "task_completion": .string,
+                "post_analysis_data": .array(of: .object(["name": .string, "value": .any])),
+            ]),
+        ]),
+    ])
 
     /// PureTalk's `call_type` is the direction, in its own words.
     static func direction(_ callType: String) -> String {

@@ -1,8 +1,9 @@
 /// Decodes one vendor's Get Call body into a `NormalizedCall`.
 ///
-/// Adapters are lenient by design: any field may be missing, null or of an
-/// unexpected type, and unknown fields are ignored (the raw body keeps them).
-/// They fail only when the body is not a call at all.
+/// Adapters check the body against the vendor's documented `BodyContract`
+/// first: a documented field of another type fails the call, naming the field.
+/// Past that they are lenient: any field may be missing or null, and unknown
+/// fields are ignored (the raw body keeps them).
 public protocol VendorAdapter: Sendable {
     var provider: Provider { get }
     func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall
@@ -16,12 +17,19 @@ public enum DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
     case notACall(String)
     /// The body describes another call than the one asked for.
     case idMismatch(received: String)
+    /// A documented field has another JSON type than the vendor documents.
+    case wrongType(path: String, found: String, expected: String)
+    /// Well-formed JSON that names one member twice, so its meaning is ambiguous.
+    case duplicateName(String)
 
     public var description: String {
         switch self {
         case .invalidJSON(let reason): "response is not valid JSON (\(reason))"
         case .notACall(let reason): reason
         case .idMismatch(let received): "response is for a different call (\(received.debugDescription))"
+        case .wrongType(let path, let found, let expected):
+            "field \(path) is \(found), where the API documents \(expected); the call was not stored (the body is kept in sync_failures.response_body)"
+        case .duplicateName(let reason): "response is ambiguous JSON (\(reason))"
         }
     }
 
@@ -35,7 +43,7 @@ extension VendorAdapter {
         do {
             value = try JSONParser.parse(body)
         } catch {
-            throw .invalidJSON(error.description)
+            throw error.isDuplicateName ? .duplicateName(error.description) : .invalidJSON(error.description)
         }
         guard let object = value.object else { throw .notACall("response body is not a JSON object") }
         return object

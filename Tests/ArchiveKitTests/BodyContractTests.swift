@@ -1,0 +1,110 @@
+@testable import ArchiveKit
+import Testing
+
+/// Mutation tests of the adapters: every field of each vendor's own reference
+/// example is replaced in turn by every other JSON type. The oracle is the
+/// example itself (a field's type is the type of its example value), not the
+/// contract the adapters declare, so a contract that forgets or mistypes a
+/// field fails here.
+@Suite struct BodyContractTests {
+    static let replacements: [JSONValue] = [
+        .string("x"), .number("7"), .bool(true), .object(JSONObject([("k", .number("1"))])), .array([.string("y")]),
+    ]
+
+    static let anyType = Set(replacements.map(\.typeName))
+
+    /// Paths (and everything under them) where the vendor documents more than one type, or "any".
+    static let free: [Provider: [String: Set<String>]] = [
+        .puretalk: ["$.results.metadata": ["a string", "an object"], "$.results.call_analysis.post_analysis_data[0].value": anyType],
+        .puppeteer: ["$.transcript_object": anyType, "$.call_analysis": anyType],
+    ]
+
+    static func allowed(_ provider: Provider, _ path: String, _ type: String) -> Bool {
+        free[provider, default: [:]].contains { path.hasPrefix($0.key) && $0.value.contains(type) }
+    }
+
+    @Test(arguments: [Provider.puretalk, .puppeteer])
+    func everyDocumentedFieldOfAnotherTypeFailsTheCallNamingTheField(_ provider: Provider) throws {
+        let (seed, id) = try Self.seed(provider)
+        var tried = 0, refused = 0
+        for (path, original) in Self.nodes(seed, at: "$") where path != "$" {
+            for replacement in Self.replacements where replacement.typeName != original.typeName {
+                let body = Self.replacing(path, in: seed, with: replacement, at: "$").jsonText
+                tried += 1
+                do {
+                    _ = try provider.adapter.decode(body: body, requestedID: id)
+                    #expect(Self.allowed(provider, path, replacement.typeName), "\(path) as \(replacement.typeName) was accepted")
+                } catch .wrongType(let reported, let found, _) {
+                    refused += 1
+                    #expect(reported == path)
+                    #expect(found == replacement.typeName)
+                    #expect(!Self.allowed(provider, path, replacement.typeName))
+                } catch {
+                    Issue.record("\(path) as \(replacement.typeName): \(error)")
+                }
+            }
+            // Null is always accepted: a missing value is not a wrong one.
+            let nulled = Self.replacing(path, in: seed, with: .null, at: "$").jsonText
+            if path != "$.results" {
+                #expect(throws: Never.self, "\(path) = null") { try provider.adapter.decode(body: nulled, requestedID: id) }
+            }
+        }
+        #expect(tried > (provider == .puretalk ? 150 : 60))
+        #expect(refused > tried / 2)
+    }
+
+    @Test func theErrorSaysWhereWhatAndThatTheBodyIsKept() throws {
+        let body = #"{"err": false, "results": {"call_id": "c1", "transcript_object": [{"turn_latency": {"llm_latency": "0.8"}}]}}"#
+        #expect(throws: DecodeError.wrongType(path: "$.results.transcript_object[0].turn_latency.llm_latency",
+                                              found: "a string", expected: "a number")) {
+            try PureTalkAdapter().decode(body: body, requestedID: "c1")
+        }
+        let message = DecodeError.wrongType(path: "$.a", found: "a string", expected: "a number").description
+        #expect(message.contains("$.a is a string") && message.contains("sync_failures.response_body"))
+        #expect(!DecodeError.wrongType(path: "$", found: "", expected: "").isRetryable)
+        #expect(!DecodeError.duplicateName("x").isRetryable)
+    }
+
+    @Test func duplicateMemberNamesAreRefusedNotResolved() {
+        let body = #"{"err": false, "results": {"call_id": "c1", "status": "in-progress", "status": "completed"}}"#
+        #expect(throws: DecodeError.self) { try PureTalkAdapter().decode(body: body, requestedID: "c1") }
+        do {
+            _ = try PureTalkAdapter().decode(body: body, requestedID: "c1")
+        } catch {
+            guard case .duplicateName(let reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason.contains("\"status\""))
+        }
+    }
+
+    static func seed(_ provider: Provider) throws -> (JSONValue, String) {
+        switch provider {
+        case .puretalk: (try JSONParser.parse(try fixture("puretalk-get-call.json")), "be8b84ed-16d8-459e-b71c-b0f54fce5ec1")
+        case .puppeteer: (try JSONParser.parse(try fixture("puppeteerai-get-call.json")), "<string>")
+        }
+    }
+
+    /// Every node of a document with its JSONPath, containers included.
+    static func nodes(_ value: JSONValue, at path: String) -> [(String, JSONValue)] {
+        var out = [(path, value)]
+        switch value {
+        case .object(let object):
+            for (key, child) in object.members { out += nodes(child, at: "\(path).\(key)") }
+        case .array(let items):
+            for (index, child) in items.enumerated() { out += nodes(child, at: "\(path)[\(index)]") }
+        default: break
+        }
+        return out
+    }
+
+    static func replacing(_ target: String, in value: JSONValue, with replacement: JSONValue, at path: String) -> JSONValue {
+        if path == target { return replacement }
+        switch value {
+        case .object(let object):
+            return .object(JSONObject(object.members.map { ($0.key, replacing(target, in: $0.value, with: replacement, at: "\(path).\($0.key)")) }))
+        case .array(let items):
+            return .array(items.enumerated().map { replacing(target, in: $1, with: replacement, at: "\(path)[\($0)]") })
+        default:
+            return value
+        }
+    }
+}
