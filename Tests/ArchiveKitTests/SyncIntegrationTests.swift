@@ -7,23 +7,29 @@ import VendorSimulator
 /// The real sync, against the real simulator over loopback HTTP, into real SQLite files.
 @Suite(.timeLimit(.minutes(3)))
 struct SyncIntegrationTests {
+    /// The fault soak: 2,500 IDs per vendor (5,000 in all) with about 20% of
+    /// requests faulty: 500, 503, 429 with Retry-After, resets, truncated
+    /// bodies, HTML pages and answers slower than the timeout.
     @Test(arguments: SimulatedVendor.allCases)
-    func faultySyncOf200IDsStoresEveryRetrievableCallExactlyAsSent(_ vendor: SimulatedVendor) async throws {
+    func faultySyncOf2500IDsStoresEveryRetrievableCallExactlyOnceAsSent(_ vendor: SimulatedVendor) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        let ids = vendor.sampleIDs(count: 200) + (1...5).map { "\(vendor.rawValue)-\(SimulatedVendor.notFoundMarker)-\($0)" }
+        let count = 2500
+        let ids = vendor.sampleIDs(count: count) + (1...5).map { "\(vendor.rawValue)-\(SimulatedVendor.notFoundMarker)-\($0)" }
         let faults = FaultPlan(rate: 0.2, kinds: Fault.transient(slowSeconds: 1.5), maxPerID: 2, seed: 7)
         try await withSimulator(.init(faults: faults, maxLifetime: .seconds(150))) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
-            let config = try simulatorSync(server, vendor, concurrency: 16, maxAttempts: 3, timeout: .milliseconds(500))
+            let config = try simulatorSync(server, vendor, concurrency: 32, maxAttempts: 3, timeout: .milliseconds(500))
             let report = try await runSync(store, config, ids: ids + ids.prefix(10))  // duplicates are fetched once
 
             #expect(report.outcome == .completedWithFailures)
-            #expect(report.counts.idsRead == 205)
-            #expect(report.counts.fetched == 200)
+            #expect(report.counts.idsRead == count + 5)
+            #expect(report.counts.fetched == count)
             #expect(report.counts.failed == 5)
             #expect(report.counts.skipped == 0)
-            #expect(server.faultsServed > 20, "the run was supposed to meet faults")
+            #expect(report.counts.requests == server.totalRequests, "every request is counted")
+            #expect(Double(server.faultsServed) > 0.15 * Double(server.totalRequests), "the run was supposed to meet faults")
+            print("fault soak (\(vendor.rawValue)): \(ids.count) IDs, \(server.totalRequests) requests, \(server.faultsServed) faults injected")
             for id in ids {
                 #expect(server.requestCount(vendor, id: id) <= 3, "\(id) fetched more often than --max-attempts allows")
             }
@@ -31,7 +37,8 @@ struct SyncIntegrationTests {
             try await store.writer.read { db in
                 #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
                 #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
-                for id in ids.prefix(200) {
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") == count)
+                for id in ids.prefix(count) {
                     try expectStoredMatchesBody(db, vendor, id, body: try #require(CallFactory.body(vendor, id: id)))
                 }
                 let failures = try Row.fetchAll(db, sql: "SELECT call_id, http_status, attempts FROM sync_failures ORDER BY call_id")
@@ -40,7 +47,7 @@ struct SyncIntegrationTests {
                 #expect(failures.allSatisfy { $0["http_status"] == 404 && (1...3).contains($0["attempts"] as Int) })
                 let run = try #require(try Row.fetchOne(db, sql: "SELECT * FROM sync_runs"))
                 #expect(run["outcome"] == "completed_with_failures")
-                #expect(run["fetched"] == 200)
+                #expect(run["fetched"] == count)
                 #expect(run["failed"] == 5)
             }
 
@@ -53,7 +60,7 @@ struct SyncIntegrationTests {
             let second = try await runSync(store, config, ids: ids)
             let refetched = Set(ids.filter { server.requestCount(vendor, id: $0) > before[$0]! })
             #expect(refetched == nonFinal.union(ids.suffix(5)))
-            #expect(second.counts.skipped == 200 - nonFinal.count)
+            #expect(second.counts.skipped == count - nonFinal.count)
         }
     }
 
