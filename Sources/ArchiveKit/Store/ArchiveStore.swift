@@ -14,6 +14,7 @@ public final class ArchiveStore: Sendable {
     /// Opens (creating with mode 0600 if needed) and migrates the archive at `path`.
     public static func open(path: String) throws(StoreError) -> ArchiveStore {
         try createOwnerOnlyFileIfMissing(path)
+        try checkWritable(path)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
             let store = ArchiveStore(writer: pool, path: path)
@@ -106,6 +107,15 @@ public final class ArchiveStore: Sendable {
             let unknown = applied.subtracting(Self.knownMigrations).sorted()
             throw StoreError.newerSchema(path: path, unknownMigrations: unknown)
         }
+    }
+
+    /// A read-only file or file system is named as such up front: SQLite would
+    /// fall back to a read-only connection and fail later, less clearly (as
+    /// root, on a read-only mount, it cannot even open the WAL index).
+    private static func checkWritable(_ path: String) throws(StoreError) {
+        var fs = statvfs()
+        let readOnlyMount = statvfs(path, &fs) == 0 && fs.f_flag & UInt(ST_RDONLY) != 0
+        if readOnlyMount || access(path, W_OK) != 0 { throw .readOnly(path: path) }
     }
 
     /// SQLite gives the -wal and -shm files the database file's mode, so creating

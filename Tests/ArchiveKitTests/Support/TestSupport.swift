@@ -120,3 +120,55 @@ func expectStoredMatchesBody(_ db: Database, _ vendor: SimulatedVendor, _ id: St
     }
     #expect(fieldCount == expectedFields, "post-analysis field count", sourceLocation: sourceLocation)
 }
+
+/// What the archive promises after anything, a crash included: SQLite's own
+/// checks pass, the full-text indexes match their tables, and every stored call
+/// is whole and exactly what the simulator sends. Returns how many calls are stored.
+@discardableResult
+func expectArchiveIsSound(_ path: String, _ vendor: SimulatedVendor,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+    let store = try ArchiveStore.open(path: path)
+    try checkFullTextIndexes(store)
+    return try store.writer.read { db in
+        #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"], sourceLocation: sourceLocation)
+        #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, sourceLocation: sourceLocation)
+        let ids = try String.fetchAll(db, sql: "SELECT call_id FROM calls WHERE provider = ?", arguments: [vendor.rawValue])
+        for id in ids {
+            try expectStoredMatchesBody(db, vendor, id, body: try #require(CallFactory.body(vendor, id: id)),
+                                        sourceLocation: sourceLocation)
+        }
+        return ids.count
+    }
+}
+
+/// Runs a shell script in a private mount namespace, where it may mount a
+/// small tmpfs (as root, or through an unprivileged user namespace). nil when
+/// this machine allows neither, so tests can say why they did not run.
+enum MountNamespace {
+    static let prefix: [String]? = {
+        for candidate in [["unshare", "--mount"], ["unshare", "--user", "--map-root-user", "--mount"]] {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            probe.arguments = candidate + ["sh", "-c", "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs \"$d\" && umount \"$d\"; s=$?; rmdir \"$d\"; exit $s"]
+            probe.standardOutput = FileHandle.nullDevice
+            probe.standardError = FileHandle.nullDevice
+            guard (try? probe.run()) != nil else { continue }
+            probe.waitUntilExit()
+            if probe.terminationStatus == 0 { return candidate }
+        }
+        return nil
+    }()
+
+    static var available: Bool { prefix != nil }
+
+    /// Runs `script` with `sh -e`, its positional parameters set to `arguments`.
+    static func run(_ script: String, arguments: [String], environment: [String: String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = (prefix ?? []) + ["sh", "-ec", script, "sh"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
