@@ -15,14 +15,22 @@ public final class ArchiveStore: Sendable {
     public static func open(path: String) throws(StoreError) -> ArchiveStore {
         try createOwnerOnlyFileIfMissing(path)
         try checkWritable(path)
-        do {
-            let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
-            let store = ArchiveStore(writer: pool, path: path)
-            try store.migrate()
-            return store
-        } catch {
-            throw StoreError(error, path: path)
+        for attempt in 1... {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
+                let store = ArchiveStore(writer: pool, path: path)
+                try store.migrate()
+                return store
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 40 {
+                // Switching a new file to WAL needs it to itself, and SQLite does not
+                // wait for that (no busy handler): another process opening the same
+                // new archive at this moment makes it fail. Wait a little and retry.
+                Thread.sleep(forTimeInterval: 0.025 * Double(min(attempt, 8)))
+            } catch {
+                throw StoreError(error, path: path)
+            }
         }
+        fatalError("unreachable")
     }
 
     /// Opens an existing archive without writing to it (for `show` and queries).
@@ -98,7 +106,20 @@ public final class ArchiveStore: Sendable {
 
     private func migrate() throws {
         try writer.read { db in try checkSchema(db, path: path ?? ":memory:") }
-        try Self.migrator.migrate(writer)
+        // Two syncs may open a new archive at the same moment. GRDB decides which
+        // migrations to run before it takes the write lock, so the slower process
+        // may try one the other has just applied; that migration fails and is
+        // rolled back whole (at the latest, on grdb_migrations' primary key).
+        // Then read again and go on from where the other process got to.
+        for attempt in 1... {
+            do {
+                try Self.migrator.migrate(writer)
+                return
+            } catch {
+                if try writer.read({ try Self.migrator.hasCompletedMigrations($0) }) { return }
+                if attempt == 5 { throw error }
+            }
+        }
     }
 
     private func checkSchema(_ db: Database, path: String) throws {
