@@ -62,7 +62,7 @@ import Testing
         let message = DecodeError.wrongType(path: "$.a", found: "a string", expected: "a number").description
         #expect(message.contains("$.a is a string") && message.contains("sync_failures.response_body"))
         #expect(!DecodeError.wrongType(path: "$", found: "", expected: "").isRetryable)
-        #expect(!DecodeError.duplicateName("x").isRetryable)
+        #expect(!DecodeError.unacceptableJSON("x").isRetryable)
     }
 
     @Test func duplicateMemberNamesAreRefusedNotResolved() {
@@ -71,7 +71,7 @@ import Testing
         do {
             _ = try PureTalkAdapter().decode(body: body, requestedID: "c1")
         } catch {
-            guard case .duplicateName(let reason) = error else { Issue.record("\(error)"); return }
+            guard case .unacceptableJSON(let reason) = error else { Issue.record("\(error)"); return }
             #expect(reason.contains("\"status\""))
         }
     }

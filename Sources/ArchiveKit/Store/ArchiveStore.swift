@@ -15,6 +15,7 @@ public final class ArchiveStore: Sendable {
     public static func open(path: String) throws(StoreError) -> ArchiveStore {
         try createOwnerOnlyFileIfMissing(path)
         try checkWritable(path)
+        try refuseNewerSchema(path)
         for attempt in 1... {
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
@@ -127,6 +128,21 @@ public final class ArchiveStore: Sendable {
             let applied = try Self.migrator.appliedIdentifiers(db)
             let unknown = applied.subtracting(Self.knownMigrations).sorted()
             throw StoreError.newerSchema(path: path, unknownMigrations: unknown)
+        }
+    }
+
+    /// Opening a pool writes (it makes sure the WAL exists), so an archive
+    /// from a newer version is recognised first, through a read-only connection,
+    /// and left byte for byte as it was.
+    private static func refuseNewerSchema(_ path: String) throws(StoreError) {
+        guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 else { return }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+            defer { try? queue.close() }
+            let store = ArchiveStore(writer: queue, path: path)
+            try queue.read { db in try store.checkSchema(db, path: path) }
+        } catch {
+            throw StoreError(error, path: path)
         }
     }
 

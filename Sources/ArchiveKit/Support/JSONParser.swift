@@ -8,8 +8,9 @@ public struct JSONParser {
     public struct Error: Swift.Error, Sendable, CustomStringConvertible {
         public let offset: Int
         public let reason: String
-        /// Well-formed, but an object names a member twice: asking again will not help.
-        public var isDuplicateName = false
+        /// The text is complete but unacceptable (a member named twice in one
+        /// object, nesting past `maxDepth`): asking again will not help.
+        public var isPermanent = false
         public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
@@ -72,7 +73,7 @@ public struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(Error) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        guard depth <= Self.maxDepth else { throw Error(offset: index, reason: "nesting deeper than \(Self.maxDepth) levels", isPermanent: true) }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
         var names = Set<String>()  // filled once an object is too big to scan
@@ -87,7 +88,7 @@ public struct JSONParser {
             let repeated = names.isEmpty ? members.contains(where: { $0.key == key }) : !names.insert(key).inserted
             if repeated {
                 throw Error(offset: keyOffset, reason: "the member name \(key.debugDescription) appears twice in one object",
-                            isDuplicateName: true)
+                            isPermanent: true)
             }
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
@@ -103,7 +104,7 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(Error) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        guard depth <= Self.maxDepth else { throw Error(offset: index, reason: "nesting deeper than \(Self.maxDepth) levels", isPermanent: true) }
         index += 1
         var items: [JSONValue] = []
         skipSpace()

@@ -19,8 +19,9 @@ public enum DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
     case idMismatch(received: String)
     /// A documented field has another JSON type than the vendor documents.
     case wrongType(path: String, found: String, expected: String)
-    /// Well-formed JSON that names one member twice, so its meaning is ambiguous.
-    case duplicateName(String)
+    /// JSON this archive will not read: a member named twice in one object
+    /// (readers disagree about its value) or nesting past the parser's limit.
+    case unacceptableJSON(String)
 
     public var description: String {
         switch self {
@@ -29,7 +30,7 @@ public enum DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .idMismatch(let received): "response is for a different call (\(received.debugDescription))"
         case .wrongType(let path, let found, let expected):
             "field \(path) is \(found), where the API documents \(expected); the call was not stored (the body is kept in sync_failures.response_body)"
-        case .duplicateName(let reason): "response is ambiguous JSON (\(reason))"
+        case .unacceptableJSON(let reason): "response is JSON the archive will not read (\(reason))"
         }
     }
 
@@ -43,7 +44,7 @@ extension VendorAdapter {
         do {
             value = try JSONParser.parse(body)
         } catch {
-            throw error.isDuplicateName ? .duplicateName(error.description) : .invalidJSON(error.description)
+            throw error.isPermanent ? .unacceptableJSON(error.description) : .invalidJSON(error.description)
         }
         guard let object = value.object else { throw .notACall("response body is not a JSON object") }
         return object
