@@ -94,24 +94,6 @@ struct CLITests {
         }
     }
 
-    @Test func aRejectedKeyExits3AndNeverPrintsTheKey() async throws {
-        let dir = try TempDirectory()
-        defer { dir.cleanup() }
-        try await withSimulator { server in
-            let list = try dir.write("ids.txt", SimulatedVendor.puppeteer.sampleIDs(count: 5).joined(separator: "\n"))
-            let secret = "sk-live-SECRET-0123456789"
-            let result = try CLI.run(["sync", list, "--provider", "puppeteer", "--base-url", server.baseURL(for: .puppeteer), "-v"],
-                                     environment: ["PUPPETEER_API_KEY": secret], in: dir.url)
-            #expect(result.status == 3)
-            #expect(result.stderr.contains("PUPPETEER_API_KEY"))
-            #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret))
-            for file in try FileManager.default.contentsOfDirectory(atPath: dir.url.path) where file.hasPrefix("archive.sqlite") {
-                let bytes = try Data(contentsOf: dir.url.appendingPathComponent(file))
-                #expect(bytes.range(of: Data(secret.utf8)) == nil, "the key is in \(file)")
-            }
-        }
-    }
-
     @Test func logsGoToStderrAndStdoutCarriesOnlyTheSummary() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
