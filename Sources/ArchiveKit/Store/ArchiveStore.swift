@@ -16,7 +16,9 @@ public final class ArchiveStore: Sendable {
         try createOwnerOnlyFileIfMissing(path)
         try checkWritable(path)
         try refuseNewerSchema(path)
-        for attempt in 1... {
+        var attempt = 0
+        while true {
+            attempt += 1
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
                 let store = ArchiveStore(writer: pool, path: path)
@@ -31,7 +33,6 @@ public final class ArchiveStore: Sendable {
                 throw StoreError(error, path: path)
             }
         }
-        fatalError("unreachable")
     }
 
     /// Opens an existing archive without writing to it (for `show` and queries).

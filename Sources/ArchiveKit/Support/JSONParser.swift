@@ -72,8 +72,14 @@ public struct JSONParser {
         index += count
     }
 
+    private func checkDepth(_ depth: Int) throws(Error) {
+        guard depth <= Self.maxDepth else {
+            throw Error(offset: index, reason: "nesting deeper than \(Self.maxDepth) levels", isPermanent: true)
+        }
+    }
+
     private mutating func parseObject(depth: Int) throws(Error) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw Error(offset: index, reason: "nesting deeper than \(Self.maxDepth) levels", isPermanent: true) }
+        try checkDepth(depth)
         index += 1
         var members: [(key: String, value: JSONValue)] = []
         var names = Set<String>()  // filled once an object is too big to scan
@@ -104,7 +110,7 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(Error) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw Error(offset: index, reason: "nesting deeper than \(Self.maxDepth) levels", isPermanent: true) }
+        try checkDepth(depth)
         index += 1
         var items: [JSONValue] = []
         skipSpace()
