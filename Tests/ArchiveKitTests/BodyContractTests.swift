@@ -76,6 +76,48 @@ import Testing
         }
     }
 
+    /// Byte-level fuzzing of both seeds: 5,000 random flips, deletions,
+    /// insertions and truncations each. Every result decodes or fails with a
+    /// `DecodeError`; none crashes, and none is stored under another ID.
+    @Test(arguments: [Provider.puretalk, .puppeteer])
+    func randomByteMutationsOfTheSeedsNeverCrashTheDecoders(_ provider: Provider) throws {
+        let (seed, id) = try Self.seed(provider)
+        let original = Array(seed.jsonText.utf8)
+        var rng = LinearCongruential(seed: provider == .puretalk ? 1 : 2)
+        let alphabet = Array("{}[]\":,.-+eE0123456789tfnul \\/x\u{0}".utf8) + [0xC3, 0xA9, 0xFF]
+        var decoded = 0, refused = 0
+        for _ in 0..<5_000 {
+            var bytes = original
+            for _ in 0..<(1 + rng.next(4)) where !bytes.isEmpty {
+                let at = rng.next(bytes.count)
+                switch rng.next(4) {
+                case 0: bytes[at] = alphabet[rng.next(alphabet.count)]
+                case 1: bytes.remove(at: at)
+                case 2: bytes.insert(alphabet[rng.next(alphabet.count)], at: at)
+                default: bytes.removeSubrange(at...)
+                }
+            }
+            guard let body = String(validating: bytes, as: UTF8.self) else { continue }
+            do {
+                let call = try provider.adapter.decode(body: body, requestedID: id)
+                #expect(call.callID == id && call.rawJSON == body)
+                decoded += 1
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(decoded > 100 && refused > 100, "\(decoded) decoded, \(refused) refused")
+    }
+
+    struct LinearCongruential {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
     static func seed(_ provider: Provider) throws -> (JSONValue, String) {
         switch provider {
         case .puretalk: (try JSONParser.parse(try fixture("puretalk-get-call.json")), "be8b84ed-16d8-459e-b71c-b0f54fce5ec1")

@@ -58,8 +58,10 @@ struct SecretTests {
                 crash.standardOutput = crashOut
                 crash.standardError = crashOut
                 try crash.run()
-                for _ in 0..<100 where (try? Data(contentsOf: dir.url.appendingPathComponent("crash.sqlite-wal")))?.count ?? 0 < 100_000 {
+                var waited = 0
+                while (try? Data(contentsOf: dir.url.appendingPathComponent("crash.sqlite-wal")))?.count ?? 0 < 100_000, waited < 100 {
                     try await Task.sleep(for: .milliseconds(50))
+                    waited += 1
                 }
                 kill(crash.processIdentifier, SIGKILL)
                 outputs.append(String(decoding: crashOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
