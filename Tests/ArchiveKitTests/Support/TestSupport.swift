@@ -53,9 +53,11 @@ func fixture(_ name: String) throws -> String {
     return try String(contentsOf: url, encoding: .utf8)
 }
 
-/// A sync configuration for the simulator: short timeouts and backoff, so fault tests stay fast.
+/// A sync configuration for the simulator: short backoff, so fault tests stay fast. The default
+/// timeout is generous, so a loaded CI machine never turns a slow answer into an extra request
+/// in tests that count requests; tests of timeouts pass their own.
 func simulatorSync(_ server: SimulatorServer, _ vendor: SimulatedVendor, key: String = "sim-key", concurrency: Int = 8,
-                   maxAttempts: Int = 3, timeout: Duration = .milliseconds(800), refresh: Bool = false) throws -> SyncConfiguration {
+                   maxAttempts: Int = 3, timeout: Duration = .seconds(10), refresh: Bool = false) throws -> SyncConfiguration {
     SyncConfiguration(
         provider: vendor.provider, baseURL: try BaseURL(server.baseURL(for: vendor)), apiKey: key,
         concurrency: concurrency, refresh: refresh, timeout: timeout,
