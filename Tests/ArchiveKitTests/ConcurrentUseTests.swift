@@ -15,14 +15,9 @@ struct ConcurrentUseTests {
         try await withSimulator(.init(latency: .milliseconds(20), maxLifetime: .seconds(110))) { server in
             let ids = SimulatedVendor.puretalk.sampleIDs(count: 600)
             let input = Pipe()
-            let sync = Process()
-            sync.executableURL = CLI.executable
-            sync.arguments = ["sync", "-", "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk), "--concurrency", "4", "--quiet"]
-            sync.currentDirectoryURL = dir.url
-            sync.environment = ["PURETALK_API_KEY": "sim-key"]
-            sync.standardInput = input
-            sync.standardOutput = FileHandle.nullDevice
-            try sync.run()
+            let sync = try CLI.spawn(["sync", "-", "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk),
+                                      "--concurrency", "4", "--quiet"],
+                                     environment: ["PURETALK_API_KEY": "sim-key"], in: dir.url, stdin: input)
 
             func archived() throws -> Int {
                 let count = try CLI.run(["sql", "SELECT count(*) FROM calls", "--format", "tsv"], in: dir.url)

@@ -47,7 +47,7 @@ public final class ArchiveStore: Sendable {
             let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
             let store = ArchiveStore(writer: queue, path: path)
             let current = try queue.read { db throws in
-                try store.checkSchema(db, path: path)
+                try checkSchema(db, path: path)
                 return try migrator.hasCompletedMigrations(db)
             }
             if current || !migrating { return store }
@@ -106,8 +106,9 @@ public final class ArchiveStore: Sendable {
     /// The names of the migrations this build knows, in order.
     public static var knownMigrations: [String] { EmbeddedMigrations.all.map(\.name) }
 
+    /// Applies what is missing. A newer schema has been refused before this
+    /// (`refuseNewerSchema`), without writing to the file.
     private func migrate() throws {
-        try writer.read { db in try checkSchema(db, path: path ?? ":memory:") }
         // Two syncs may open a new archive at the same moment. GRDB decides which
         // migrations to run before it takes the write lock, so the slower process
         // may try one the other has just applied; that migration fails and is
@@ -124,10 +125,10 @@ public final class ArchiveStore: Sendable {
         }
     }
 
-    private func checkSchema(_ db: Database, path: String) throws {
-        if try Self.migrator.hasBeenSuperseded(db) {
-            let applied = try Self.migrator.appliedIdentifiers(db)
-            let unknown = applied.subtracting(Self.knownMigrations).sorted()
+    private static func checkSchema(_ db: Database, path: String) throws {
+        if try migrator.hasBeenSuperseded(db) {
+            let applied = try migrator.appliedIdentifiers(db)
+            let unknown = applied.subtracting(knownMigrations).sorted()
             throw StoreError.newerSchema(path: path, unknownMigrations: unknown)
         }
     }
@@ -140,8 +141,7 @@ public final class ArchiveStore: Sendable {
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
             defer { try? queue.close() }
-            let store = ArchiveStore(writer: queue, path: path)
-            try queue.read { db in try store.checkSchema(db, path: path) }
+            try queue.read { db in try checkSchema(db, path: path) }
         } catch {
             throw StoreError(error, path: path)
         }
