@@ -1,7 +1,7 @@
 import Foundation
 
 /// Generates the simulator's calls: deterministic per (vendor, ID), realistic in
-/// shape (about 20 turns, half of the agent's with latency, a few analysis
+/// shape (about 20 turns, the agent's half with latency, a few analysis
 /// fields), and varied in the ways that matter to an archive: non-final calls,
 /// missing analysis, unicode, tool calls.
 public enum CallFactory {
@@ -88,7 +88,7 @@ public enum CallFactory {
                 ? .array([.object([("id", .string("tc_\(index)")), ("type", .string("function")),
                                    ("function", .object([("name", .string("lookup_order"))]))])])
                 : .array([])))
-            if turn.agent && rng.chance(0.5) {
+            if turn.agent {
                 let eou = rng.int(80...400), llm = rng.int(200...2500), tts = rng.int(90...600)
                 members.append(("turn_latency", .object([
                     ("latency", .seconds(milliseconds: eou + llm + tts)),

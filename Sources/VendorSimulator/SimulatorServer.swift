@@ -11,14 +11,17 @@ public struct SimulatorConfiguration: Sendable {
     /// Added before every answer, as a real vendor's round trip.
     public var latency: Duration
     public var faults: FaultPlan
+    /// Get Call requests per second served; above it, 429 with `Retry-After`. nil: no limit.
+    public var rateLimit: Double?
     /// The server stops itself after this long, so no test can leave it running.
     public var maxLifetime: Duration
 
     public init(apiKey: String? = "sim-key", latency: Duration = .zero, faults: FaultPlan = .none,
-                maxLifetime: Duration = .seconds(600)) {
+                rateLimit: Double? = nil, maxLifetime: Duration = .seconds(600)) {
         self.apiKey = apiKey
         self.latency = latency
         self.faults = faults
+        self.rateLimit = rateLimit
         self.maxLifetime = maxLifetime
     }
 }
@@ -70,6 +73,8 @@ public final class SimulatorServer: Sendable {
 
     public var totalRequests: Int { core.state.withLock { $0.total } }
     public var faultsServed: Int { core.state.withLock { $0.faults } }
+    /// Requests answered 429 because they exceeded `rateLimit`.
+    public var rateLimited: Int { core.state.withLock { $0.rateLimited } }
 
     /// Header values of every request received, for tests that check where a key went.
     public var receivedHeaderValues: [String] { core.state.withLock { $0.headerValues } }
@@ -89,10 +94,15 @@ final class SimulatorCore: Sendable {
         var randomFaults: [String: Int] = [:]
         var total = 0
         var faults = 0
+        var rateLimited = 0
         var headerValues: [String] = []
+        var bucket: TokenBucket?
     }
 
-    init(configuration: SimulatorConfiguration) { self.configuration = configuration }
+    init(configuration: SimulatorConfiguration) {
+        self.configuration = configuration
+        state.withLock { $0.bucket = configuration.rateLimit.map { TokenBucket(perSecond: $0) } }
+    }
 
     enum Answer {
         case respond(status: HTTPResponseStatus, headers: [(String, String)], body: String)
@@ -109,6 +119,17 @@ final class SimulatorCore: Sendable {
         }
         let key = "\(vendor.rawValue):\(id)"
         let sentKey = head.headers.first(name: vendor.authHeader)
+        let wait = state.withLock { state -> Duration? in
+            guard let wait = state.bucket?.take() else { return nil }
+            state.total += 1
+            state.rateLimited += 1
+            return wait
+        }
+        if let wait {
+            let seconds = max(1, Int(TokenBucket.seconds(wait).rounded(.up)))  // Retry-After is whole seconds
+            return (.respond(status: .tooManyRequests, headers: [("Retry-After", String(seconds)), ("Content-Type", "application/json")],
+                             body: "{\"detail\": \"Rate limit exceeded\"}"), configuration.latency)
+        }
         let (attempt, fault) = state.withLock { state -> (Int, Fault?) in
             state.total += 1
             state.headerValues.append(contentsOf: head.headers.map(\.value))
@@ -178,6 +199,36 @@ final class SimulatorCore: Sendable {
 
     private static func json(_ status: HTTPResponseStatus, _ body: String) -> Answer {
         .respond(status: status, headers: [("Content-Type", "application/json")], body: body)
+    }
+}
+
+/// A vendor's rate limit: `perSecond` tokens a second, with a burst of a tenth
+/// of a second's worth, as API gateways commonly configure it.
+struct TokenBucket {
+    let perSecond: Double
+    let capacity: Double
+    var tokens: Double
+    var refilled = ContinuousClock.now
+
+    init(perSecond: Double) {
+        self.perSecond = perSecond
+        capacity = max(1, perSecond / 10)
+        tokens = capacity
+    }
+
+    /// Takes a token and returns nil, or returns how long until one is free.
+    mutating func take(now: ContinuousClock.Instant = .now) -> Duration? {
+        tokens = min(capacity, tokens + perSecond * Self.seconds(now - refilled))
+        refilled = now
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return .nanoseconds(Int64((1 - tokens) / perSecond * 1e9))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

@@ -26,6 +26,10 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "The share of requests that get a transient fault (0 to 1).")
     var faultRate = 0.0
 
+    @Option(help: ArgumentHelp("Serve at most this many Get Call requests per second; answer the rest 429 with Retry-After.",
+                               valueName: "per-second"))
+    var rateLimit: Double?
+
     @Option(help: "Seconds the server runs before stopping itself.")
     var lifetime = 3600
 
@@ -38,6 +42,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be between 0 and 1.") }
         guard latencyMs >= 0, lifetime > 0 else { throw ValidationError("--latency-ms and --lifetime must be positive.") }
+        if let rateLimit, !(rateLimit > 0) { throw ValidationError("--rate-limit must be a positive number of requests per second.") }
     }
 
     func run() async throws {
@@ -50,7 +55,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         let server = try await SimulatorServer.start(.init(
             apiKey: apiKey, latency: .milliseconds(latencyMs),
             faults: FaultPlan(rate: faultRate, kinds: Fault.transient(slowSeconds: 5)),
-            maxLifetime: .seconds(lifetime)), port: port)
+            rateLimit: rateLimit, maxLifetime: .seconds(lifetime)), port: port)
         let banner = "archive-sim listening: PureTalk \(server.baseURL(for: .puretalk)), PuppeteerAI \(server.baseURL(for: .puppeteer))\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await Task.sleep(for: .seconds(lifetime))

@@ -24,8 +24,11 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The vendor API's base URL, for self-hosting and tests.", valueName: "url"))
     var baseURL: String?
 
-    @Option(help: "How many requests to have in flight at once.")
+    @Option(help: "The most requests in flight at once; fewer while the vendor answers HTTP 429.")
     var concurrency = 8
+
+    @Option(help: ArgumentHelp("Start at most this many requests per second, for a known quota.", valueName: "per-second"))
+    var maxRate: Double?
 
     @Flag(help: "Fetch calls again even if they are archived in a final state.")
     var refresh = false
@@ -48,6 +51,9 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...512).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 512.") }
+        if let maxRate, !(maxRate > 0 && maxRate <= 100_000) {
+            throw ValidationError("--max-rate must be a number of requests per second between 0 and 100000, such as 10 or 0.5.")
+        }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds.") }
         guard (1...50).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 50.") }
         guard maxRetryAfter >= 0, maxRetryAfter <= 86_400 else { throw ValidationError("--max-retry-after must be between 0 and 86400 seconds.") }
@@ -70,7 +76,7 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let retry = RetryPolicy(maxAttempts: maxAttempts, retryAfterCeiling: .milliseconds(Int64(maxRetryAfter * 1000)))
         let configuration = SyncConfiguration(
-            provider: provider, baseURL: baseURL, apiKey: apiKey, concurrency: concurrency, refresh: refresh,
+            provider: provider, baseURL: baseURL, apiKey: apiKey, concurrency: concurrency, maxRate: maxRate, refresh: refresh,
             timeout: .milliseconds(Int64(timeout * 1000)), retry: retry, source: source)
         let code = try await SyncRunner.run(configuration, source: source, databasePath: database.path,
                                             verbose: output.verbose, progress: !output.quiet)

@@ -23,6 +23,10 @@ enum SyncSummary {
         if c.idsRead == 0, c.invalidLines == 0 {
             lines.append("  note      the list holds no call IDs, so there was nothing to fetch")
         }
+        if report.throttled > 0 {
+            let pace = report.finalPace.map { String(format: " and %.1f requests/s", $0) } ?? ""
+            lines.append("  note      \(report.throttled) answer(s) were HTTP 429 (Too Many Requests); the sync slowed down, ending at \(report.finalConcurrency) in flight\(pace)")
+        }
         if report.retryAfterCapped > 0 {
             lines.append("  note      \(report.retryAfterCapped) Retry-After value(s) above --max-retry-after were capped")
         }

@@ -162,7 +162,8 @@ struct BodyCapTests {
             let client = VendorClient(provider: .puretalk, baseURL: try BaseURL(server.baseURL(for: .puretalk)),
                                       apiKey: "sim-key", timeout: .seconds(5), concurrency: 1, maxBodyBytes: 1000)
             let fetcher = CallFetcher(client: client, adapter: PureTalkAdapter(), policy: RetryPolicy(maxAttempts: 3),
-                                      logger: .init(label: "test"), events: SyncEvents())
+                                      logger: .init(label: "test"), events: SyncEvents(),
+                                      governor: RequestGovernor(ceiling: 1))
             let outcome = await fetcher.fetch("pt-call-000001")
             await client.shutdown()
             guard case .failed(let failure) = outcome else {

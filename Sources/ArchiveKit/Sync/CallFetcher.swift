@@ -25,6 +25,8 @@ struct CallFetcher: Sendable {
     let policy: RetryPolicy
     let logger: Logger
     let events: SyncEvents
+    /// When each request may go out; backs off on HTTP 429.
+    let governor: RequestGovernor
 
     func fetch(_ id: String) async -> FetchOutcome {
         var attempt = 0
@@ -76,11 +78,21 @@ struct CallFetcher: Sendable {
         var body: String? = nil
     }
 
+    /// Sends one request when the governor allows, and tells it how the request went.
+    private func request(_ id: String) async throws -> VendorAnswer {
+        let ticket = try await governor.admit()
+        var signal = RequestGovernor.Signal.neutral
+        defer { governor.finish(ticket, signal) }
+        events.requestSent()
+        let answer = try await client.getCall(id)
+        signal = answer.status == 429 ? .throttled : (200...299).contains(answer.status) ? .served : .neutral
+        return answer
+    }
+
     private func attemptOnce(_ id: String) async -> Verdict {
         let answer: VendorAnswer
-        events.requestSent()
         do {
-            answer = try await client.getCall(id)
+            answer = try await request(id)
         } catch is CancellationError {
             return .done(.cancelled)
         } catch is NIOTooManyBytesError {

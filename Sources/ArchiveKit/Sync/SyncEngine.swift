@@ -7,7 +7,10 @@ public struct SyncConfiguration: Sendable {
     public var provider: Provider
     public var baseURL: BaseURL
     public var apiKey: String
+    /// The most requests in flight; fewer while the vendor answers 429 (see `RequestGovernor`).
     public var concurrency: Int
+    /// Requests started per second at most (`--max-rate`); nil leaves it to the vendor's 429s.
+    public var maxRate: Double?
     public var refresh: Bool
     public var timeout: Duration
     public var retry: RetryPolicy
@@ -18,12 +21,13 @@ public struct SyncConfiguration: Sendable {
     /// would only spin. Default: twice the concurrency, at least 10.
     public var unavailableAfter: Int
 
-    public init(provider: Provider, baseURL: BaseURL, apiKey: String, concurrency: Int = 8, refresh: Bool = false,
-                timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(), source: String) {
+    public init(provider: Provider, baseURL: BaseURL, apiKey: String, concurrency: Int = 8, maxRate: Double? = nil,
+                refresh: Bool = false, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(), source: String) {
         self.provider = provider
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.concurrency = concurrency
+        self.maxRate = maxRate
         self.refresh = refresh
         self.timeout = timeout
         self.retry = retry
@@ -52,6 +56,10 @@ public struct SyncReport: Sendable {
     /// The first invalid lines of the list.
     public var invalidLines: [(line: Int, reason: String)]
     public var retryAfterCapped: Int
+    /// Answers that were HTTP 429, and the window and pace the run ended with.
+    public var throttled: Int
+    public var finalConcurrency: Int
+    public var finalPace: Double?
     public var elapsed: Duration
 
     public static let keptExamples = 20
@@ -123,8 +131,9 @@ public final class SyncEngine: Sendable {
                                   apiKey: configuration.apiKey, timeout: configuration.timeout,
                                   concurrency: configuration.concurrency)
         let events = SyncEvents()
+        let governor = RequestGovernor(ceiling: configuration.concurrency, maxRate: configuration.maxRate)
         let fetcher = CallFetcher(client: client, adapter: configuration.provider.adapter,
-                                  policy: configuration.retry, logger: logger, events: events)
+                                  policy: configuration.retry, logger: logger, events: events, governor: governor)
         let queue = BatchQueue<SyncRecord>()
 
         let writer = Task { await self.drain(queue, runID: runID) }
@@ -145,7 +154,8 @@ public final class SyncEngine: Sendable {
             let outcome = state.stopReason ?? (state.counts.failed + state.counts.invalidLines > 0 ? .completedWithFailures : .completed)
             return SyncReport(outcome: outcome, runID: runID, counts: state.counts, failures: state.failures,
                               invalidLines: state.invalidLines, retryAfterCapped: snapshot.retryAfterCapped,
-                              elapsed: .now - start)
+                              throttled: governor.throttledCount, finalConcurrency: governor.permits,
+                              finalPace: governor.pace, elapsed: .now - start)
         }
         try store.finishRun(runID, counts: report.counts, outcome: report.outcome.recordedName)
         return report
