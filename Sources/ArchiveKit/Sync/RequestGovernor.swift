@@ -116,10 +116,17 @@ public final class RequestGovernor: Sendable {
     }
 
     private func enter() async -> Ticket? {
-        if let ticket = state.withLock({ $0.inFlight < $0.permits ? $0.issue() : nil }) { return ticket }
-        let id = state.withLock { state -> UInt64 in
+        // Room now: a ticket. Otherwise a waiter number, to park under below.
+        enum Entry { case admitted(Ticket), waiter(UInt64) }
+        let entry = state.withLock { state -> Entry in
+            if state.inFlight < state.permits { return .admitted(state.issue()) }
             state.nextWaiter += 1
-            return state.nextWaiter
+            return .waiter(state.nextWaiter)
+        }
+        let id: UInt64
+        switch entry {
+        case .admitted(let ticket): return ticket
+        case .waiter(let number): id = number
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -200,7 +207,7 @@ private struct ServedRate {
         guard times.count >= 2 else { return nil }
         let newest = times[(next + times.count - 1) % times.count]
         let oldest = times.count < Self.span ? times[0] : times[next]
-        let seconds = Double((newest - oldest) / .nanoseconds(1)) / 1e9
+        let seconds = (newest - oldest).seconds
         return seconds > 0 ? Double(times.count - 1) / seconds : nil
     }
 }
