@@ -6,14 +6,49 @@ import Foundation
 /// missing analysis, unicode, tool calls.
 public enum CallFactory {
     /// The Get Call body the vendor would send for `id`, or nil when it has no such call.
-    public static func body(_ vendor: SimulatedVendor, id: String) -> String? {
+    /// `links` says where its recording link points (a running simulator points them at itself).
+    public static func body(_ vendor: SimulatedVendor, id: String, links: RecordingLinks = .production) -> String? {
+        callObject(vendor, id: id, links: links).map { vendor == .puretalk ? wrapped($0).text : $0.text }
+    }
+
+    /// The call as PureTalk's List Calls returns it: the Get Call `results` object.
+    static func callObject(_ vendor: SimulatedVendor, id: String, links: RecordingLinks) -> JSONText? {
         guard !id.contains(SimulatedVendor.notFoundMarker) else { return nil }
         var rng = SplitMix64("\(vendor.rawValue):\(id)")
         let call = SimulatedCall(rng: &rng)
         switch vendor {
-        case .puretalk: return pureTalk(id: id, call: call, rng: &rng).text
-        case .puppeteer: return puppeteer(id: id, call: call, rng: &rng).text
+        case .puretalk: return pureTalk(id: id, call: call, links: links, rng: &rng)
+        case .puppeteer: return puppeteer(id: id, call: call, links: links, rng: &rng)
         }
+    }
+
+    /// The facts List Calls filters on, without building the whole body.
+    static func summary(_ vendor: SimulatedVendor, id: String) -> (start: Int, created: Int, ended: Bool, stage: SimulatedCall.Stage) {
+        var rng = SplitMix64("\(vendor.rawValue):\(id)")
+        let call = SimulatedCall(rng: &rng)
+        return (call.start, call.start - 60, call.stage != .ongoing && call.stage != .scheduled, call.stage)
+    }
+
+    /// Whether the call has a recording yet: only calls that have ended do.
+    static func hasRecording(_ vendor: SimulatedVendor, id: String) -> Bool {
+        !id.contains(SimulatedVendor.notFoundMarker) && summary(vendor, id: id).ended
+    }
+
+    /// The `status` each vendor reports for a call at this stage.
+    static func statusText(_ vendor: SimulatedVendor, _ stage: SimulatedCall.Stage) -> String {
+        switch (vendor, stage) {
+        case (.puretalk, .ongoing), (.puretalk, .scheduled): "in-progress"
+        case (.puretalk, .failed): "failed"
+        case (.puretalk, _): "completed"
+        case (.puppeteer, .scheduled): "scheduled"
+        case (.puppeteer, .ongoing): "ongoing"
+        case (.puppeteer, .failed): "error"
+        case (.puppeteer, _): "ended"
+        }
+    }
+
+    private static func wrapped(_ call: JSONText) -> JSONText {
+        .object([("msg", .string("Success")), ("err", .bool(false)), ("results", call)])
     }
 
     /// The facts both vendors' bodies are built from.
@@ -66,12 +101,8 @@ public enum CallFactory {
         "日本語でも大丈夫ですか？",
     ]
 
-    private static func pureTalk(id: String, call: SimulatedCall, rng: inout SplitMix64) -> JSONText {
-        let status = switch call.stage {
-        case .ongoing, .scheduled: "in-progress"
-        case .failed: "failed"
-        case .endedAwaitingAnalysis, .analysed: "completed"
-        }
+    private static func pureTalk(id: String, call: SimulatedCall, links: RecordingLinks, rng: inout SplitMix64) -> JSONText {
+        let status = statusText(.puretalk, call.stage)
         let offset = rng.pick([-4 * 3600, 0, 5 * 3600 + 1800])
         let micros = rng.int(0...999_999)
         let ended = call.stage != .ongoing && call.stage != .scheduled
@@ -115,9 +146,6 @@ public enum CallFactory {
             ])
             : .null
         return .object([
-            ("msg", .string("Success")),
-            ("err", .bool(false)),
-            ("results", .object([
                 ("call_analysis", analysis),
                 ("protocol", .string(rng.chance(0.8) ? "phone" : "web")),
                 ("call_id", .string(id)),
@@ -139,21 +167,16 @@ public enum CallFactory {
                 ("variables", .array([.string("first_name=Ana"), .string("plan=premium")])),
                 ("answered_by", .string(rng.pick(["human", "human", "human", "voicemail"]))),
                 ("call_recording_enabled", .bool(true)),
-                ("call_recording_url", .string("https://api.puretalk.ai/api/calls/\(id)/recording")),
+                ("call_recording_url", .string(links.pureTalkRecording(id))),
                 ("campaign_id", rng.chance(0.5) ? .string("spring-campaign") : .null),
                 ("sentiment", ended ? .string(call.sentiment) : .null),
                 ("is_billed", .bool(ended)),
-            ])),
+                ("call_cost", ended ? .number(String(format: "%.4f", Double(call.duration) * 0.0012)) : .null),
         ])
     }
 
-    private static func puppeteer(id: String, call: SimulatedCall, rng: inout SplitMix64) -> JSONText {
-        let status = switch call.stage {
-        case .scheduled: "scheduled"
-        case .ongoing: "ongoing"
-        case .failed: "error"
-        case .endedAwaitingAnalysis, .analysed: "ended"
-        }
+    private static func puppeteer(id: String, call: SimulatedCall, links: RecordingLinks, rng: inout SplitMix64) -> JSONText {
+        let status = statusText(.puppeteer, call.stage)
         let started = call.stage != .scheduled
         let ended = started && call.stage != .ongoing
         let transcript: [JSONText] = call.turns.map { turn in
@@ -195,8 +218,10 @@ public enum CallFactory {
             ("disconnection_reason", ended ? .string(rng.pick(["user_hangup", "agent_hangup", "dial_no_answer"])) : .null),
             ("transcript", .string(call.turns.map { ($0.agent ? "Agent: " : "User: ") + $0.text }.joined(separator: "\n"))),
             ("transcript_object", call.turns.isEmpty ? .null : .array(transcript)),
-            ("recording_url", ended ? .string("https://storage.puppeteerai.com/rec/\(id).wav?sig=abc&expires=1767225600") : .null),
+            ("recording_url", ended ? .string(links.signedStorageURL(.puppeteer, id: id)) : .null),
             ("call_analysis", analysis),
+            ("call_cost", ended ? .object([("combined_cost", .number(String(format: "%.2f", Double(call.duration) * 0.12))),
+                                           ("total_duration_seconds", .int(call.duration))]) : .null),
         ])
     }
 

@@ -11,59 +11,94 @@ public struct SimulatorConfiguration: Sendable {
     /// Added before every answer, as a real vendor's round trip.
     public var latency: Duration
     public var faults: FaultPlan
-    /// Get Call requests per second served; above it, 429 with `Retry-After`. nil: no limit.
+    /// API requests per second served; above it, 429 with `Retry-After`. nil: no limit.
     public var rateLimit: Double?
     /// The server stops itself after this long, so no test can leave it running.
     public var maxLifetime: Duration
+    /// How long a signed storage link works after the Get Call that issued it.
+    /// nil: links carry a far-future expiry, so bodies are byte-for-byte deterministic.
+    public var recordingLinkLifetime: Duration?
+    /// Every recording's size in bytes; nil: 100 KB to 3 MB, by call.
+    public var recordingSize: Int?
+    /// Recordings are sent at most this fast; nil: as fast as the socket takes them.
+    public var recordingBytesPerSecond: Int?
+    /// How many calls List Calls knows: the sample IDs 1…n of each vendor.
+    public var listedCalls: Int
+    /// A broken vendor: the page after this many points back (PureTalk) or repeats its cursor (PuppeteerAI).
+    public var listingLoopAfterPage: Int?
 
     public init(apiKey: String? = "sim-key", latency: Duration = .zero, faults: FaultPlan = .none,
-                rateLimit: Double? = nil, maxLifetime: Duration = .seconds(600)) {
+                rateLimit: Double? = nil, maxLifetime: Duration = .seconds(600), recordingLinkLifetime: Duration? = nil,
+                recordingSize: Int? = nil, recordingBytesPerSecond: Int? = nil, listedCalls: Int = 1000,
+                listingLoopAfterPage: Int? = nil) {
         self.apiKey = apiKey
         self.latency = latency
         self.faults = faults
         self.rateLimit = rateLimit
         self.maxLifetime = maxLifetime
+        self.recordingLinkLifetime = recordingLinkLifetime
+        self.recordingSize = recordingSize
+        self.recordingBytesPerSecond = recordingBytesPerSecond
+        self.listedCalls = listedCalls
+        self.listingLoopAfterPage = listingLoopAfterPage
     }
 }
 
-/// A vendor simulator speaking PureTalk's and PuppeteerAI's Get Call APIs over
-/// real HTTP/1.1 on 127.0.0.1, with deterministic calls and injected faults.
+/// A vendor simulator speaking PureTalk's and PuppeteerAI's APIs over real
+/// HTTP/1.1 on 127.0.0.1, with deterministic calls and injected faults:
+/// Get Call, List Calls, and recordings.
 ///
 /// PureTalk lives under `/puretalk/api`, PuppeteerAI under `/puppeteer`; use
-/// `baseURL(for:)` as the client's base URL.
+/// `baseURL(for:)` as the client's base URL. A second listener, on another
+/// port, plays the vendors' storage host: signed recording URLs point there,
+/// and it never needs (or should see) an API key.
 public final class SimulatorServer: Sendable {
     public let port: Int
-    private let channel: any Channel
+    /// The storage host's port.
+    public let storagePort: Int
+    private let channels: [any Channel]
     private let core: SimulatorCore
 
-    private init(channel: any Channel, core: SimulatorCore) {
-        self.channel = channel
+    private init(api: any Channel, storage: any Channel, core: SimulatorCore) {
+        self.channels = [api, storage]
         self.core = core
-        self.port = channel.localAddress?.port ?? 0
+        self.port = api.localAddress?.port ?? 0
+        self.storagePort = storage.localAddress?.port ?? 0
     }
 
-    /// Starts a server on an ephemeral port of 127.0.0.1.
+    /// Starts a server on `port` of 127.0.0.1 (0: an ephemeral one), and its storage host on an ephemeral port.
     public static func start(_ configuration: SimulatorConfiguration = .init(), port: Int = 0) async throws -> SimulatorServer {
         let core = SimulatorCore(configuration: configuration)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let storage = try await bind(core: core, role: .storage, port: 0)
+        let api = try await bind(core: core, role: .api, port: port)
+        let server = SimulatorServer(api: api, storage: storage, core: core)
+        core.state.withLock { $0.ports = (api: server.port, storage: server.storagePort) }
+        for channel in server.channels {
+            channel.eventLoop.scheduleTask(in: TimeAmount(configuration.maxLifetime)) { channel.close(promise: nil) }
+        }
+        return server
+    }
+
+    private static func bind(core: SimulatorCore, role: ListenerRole, port: Int) async throws -> any Channel {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(SimulatorHandler(core: core))
+                    try channel.pipeline.syncOperations.addHandler(SimulatorHandler(core: core, role: role))
                 }
             }
             .bind(host: "127.0.0.1", port: port).get()
-        let server = SimulatorServer(channel: channel, core: core)
-        channel.eventLoop.scheduleTask(in: TimeAmount(configuration.maxLifetime)) {
-            channel.close(promise: nil)
-        }
-        return server
     }
 
     public func baseURL(for vendor: SimulatedVendor) -> String {
         "http://127.0.0.1:\(port)\(vendor.basePath)"
+    }
+
+    /// The Get Call body this server sends for `id` now (its recording links point at this server).
+    public func body(_ vendor: SimulatedVendor, id: String) -> String? {
+        CallFactory.body(vendor, id: id, links: core.links())
     }
 
     /// How many Get Call requests arrived for `id`, faulty or not.
@@ -71,165 +106,43 @@ public final class SimulatorServer: Sendable {
         core.state.withLock { $0.attempts["\(vendor.rawValue):\(id)"] ?? 0 }
     }
 
+    /// How many recording requests arrived for `id`, on either host.
+    public func recordingRequestCount(_ vendor: SimulatedVendor, id: String) -> Int {
+        core.state.withLock { $0.attempts[SimulatorCore.recordingKey(vendor, id)] ?? 0 }
+    }
+
+    /// Get Call requests, faulty or not.
     public var totalRequests: Int { core.state.withLock { $0.total } }
     public var faultsServed: Int { core.state.withLock { $0.faults } }
     /// Requests answered 429 because they exceeded `rateLimit`.
     public var rateLimited: Int { core.state.withLock { $0.rateLimited } }
+    /// List Calls requests, faulty or not.
+    public var listRequests: Int { core.state.withLock { $0.listRequests } }
+    /// Recording bytes sent in full answers, on either host.
+    public var recordingBytesServed: Int { core.state.withLock { $0.recordingBytes } }
 
-    /// Header values of every request received, for tests that check where a key went.
+    /// Header values of every API request received, for tests that check where a key went.
     public var receivedHeaderValues: [String] { core.state.withLock { $0.headerValues } }
+    /// Header values of every request the storage host received.
+    public var storageHeaderValues: [String] { core.state.withLock { $0.storageHeaderValues } }
+    /// Requests the storage host received.
+    public var storageRequests: Int { core.state.withLock { $0.storageRequests } }
+
+    /// Moves the simulator's clock forward, so signed links issued before now expire
+    /// without a test having to wait.
+    public func advanceClock(by duration: Duration) {
+        core.state.withLock { $0.clockOffset += Int(duration.components.seconds) }
+    }
 
     public func stop() async {
-        try? await channel.close()
+        for channel in channels { try? await channel.close() }
     }
 }
 
-/// The simulator's shared state, touched from every connection's event loop.
-final class SimulatorCore: Sendable {
-    let configuration: SimulatorConfiguration
-    let state = Mutex(State())
-
-    struct State {
-        var attempts: [String: Int] = [:]
-        var randomFaults: [String: Int] = [:]
-        var total = 0
-        var faults = 0
-        var rateLimited = 0
-        var headerValues: [String] = []
-        var bucket: TokenBucket?
-    }
-
-    init(configuration: SimulatorConfiguration) {
-        self.configuration = configuration
-        state.withLock { $0.bucket = configuration.rateLimit.map { TokenBucket(perSecond: $0) } }
-    }
-
-    enum Answer {
-        case respond(status: HTTPResponseStatus, headers: [(String, String)], body: String)
-        case bytes(status: HTTPResponseStatus, headers: [(String, String)], body: [UInt8])
-        case reset
-        case truncated(body: String)
-    }
-
-    /// Decides the answer to one request, and after how long.
-    func answer(to head: HTTPRequestHead) -> (Answer, delay: Duration) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        guard let (vendor, encodedID) = route(path), let id = encodedID.removingPercentEncoding else {
-            return (Self.json(.notFound, "{\"detail\": \"Not Found\"}"), configuration.latency)
-        }
-        let key = "\(vendor.rawValue):\(id)"
-        let sentKey = head.headers.first(name: vendor.authHeader)
-        let wait = state.withLock { state -> Duration? in
-            guard let wait = state.bucket?.take() else { return nil }
-            state.total += 1
-            state.rateLimited += 1
-            return wait
-        }
-        if let wait {
-            let seconds = max(1, Int(TokenBucket.seconds(wait).rounded(.up)))  // Retry-After is whole seconds
-            return (.respond(status: .tooManyRequests, headers: [("Retry-After", String(seconds)), ("Content-Type", "application/json")],
-                             body: "{\"detail\": \"Rate limit exceeded\"}"), configuration.latency)
-        }
-        let (attempt, fault) = state.withLock { state -> (Int, Fault?) in
-            state.total += 1
-            state.headerValues.append(contentsOf: head.headers.map(\.value))
-            let attempt = (state.attempts[key] ?? 0) + 1
-            state.attempts[key] = attempt
-            let decided = configuration.faults.fault(for: id, attempt: attempt, randomSoFar: state.randomFaults[key] ?? 0)
-            if let decided {
-                state.faults += 1
-                if decided.random { state.randomFaults[key, default: 0] += 1 }
-            }
-            return (attempt, decided?.fault)
-        }
-        _ = attempt
-        if let expected = configuration.apiKey, sentKey != expected {
-            return (Self.error(vendor, .unauthorized, "Invalid API key"), configuration.latency)
-        }
-        if let fault { return faultAnswer(fault, vendor: vendor, id: id) }
-        guard let body = CallFactory.body(vendor, id: id) else {
-            return (Self.error(vendor, .notFound, "Call not found"), configuration.latency)
-        }
-        return (.respond(status: .ok, headers: [("Content-Type", "application/json")], body: body), configuration.latency)
-    }
-
-    private func route(_ path: String) -> (SimulatedVendor, String)? {
-        for vendor in SimulatedVendor.allCases {
-            let prefix = vendor.basePath + "/calls/"
-            if path.hasPrefix(prefix) {
-                let rest = String(path.dropFirst(prefix.count))
-                return rest.isEmpty || rest.contains("/") ? nil : (vendor, rest)
-            }
-        }
-        return nil
-    }
-
-    private func faultAnswer(_ fault: Fault, vendor: SimulatedVendor, id: String) -> (Answer, delay: Duration) {
-        let latency = configuration.latency
-        switch fault {
-        case .serverError: return (Self.error(vendor, .internalServerError, "Internal Server Error"), latency)
-        case .unavailable: return (Self.error(vendor, .serviceUnavailable, "Service Unavailable"), latency)
-        case .tooManyRequests(let seconds):
-            return (.respond(status: .tooManyRequests, headers: [("Retry-After", String(seconds)), ("Content-Type", "application/json")],
-                             body: "{\"detail\": \"Too Many Requests\"}"), latency)
-        case .connectionReset: return (.reset, latency)
-        case .truncatedBody: return (.truncated(body: CallFactory.body(vendor, id: id) ?? "{\"detail\": \"Not Found\"}"), latency)
-        case .slow(let seconds):
-            let body = CallFactory.body(vendor, id: id) ?? "{}"
-            return (.respond(status: .ok, headers: [("Content-Type", "application/json")], body: body), .milliseconds(Int64(seconds * 1000)))
-        case .htmlErrorPage:
-            return (.respond(status: .ok, headers: [("Content-Type", "text/html")],
-                             body: "<html><body><h1>502 Bad Gateway</h1></body></html>"), latency)
-        case .notFound: return (Self.error(vendor, .notFound, "Call not found"), latency)
-        case .unauthorized: return (Self.error(vendor, .unauthorized, "Invalid API key"), latency)
-        case .redirect(let location):
-            return (.respond(status: .found, headers: [("Location", location)], body: ""), latency)
-        case .raw(let status, let headers, let body):
-            return (.bytes(status: HTTPResponseStatus(statusCode: status), headers: headers.sorted { $0.key < $1.key }, body: body), latency)
-        }
-    }
-
-    /// Each vendor's error shape: PureTalk's `{err, msg}`, FastAPI's `{detail}` for PuppeteerAI.
-    private static func error(_ vendor: SimulatedVendor, _ status: HTTPResponseStatus, _ message: String) -> Answer {
-        switch vendor {
-        case .puretalk: json(status, "{\"err\": true, \"msg\": \"\(message)\"}")
-        case .puppeteer: json(status, "{\"detail\": \"\(message)\"}")
-        }
-    }
-
-    private static func json(_ status: HTTPResponseStatus, _ body: String) -> Answer {
-        .respond(status: status, headers: [("Content-Type", "application/json")], body: body)
-    }
-}
-
-/// A vendor's rate limit: `perSecond` tokens a second, with a burst of a tenth
-/// of a second's worth, as API gateways commonly configure it.
-struct TokenBucket {
-    let perSecond: Double
-    let capacity: Double
-    var tokens: Double
-    var refilled = ContinuousClock.now
-
-    init(perSecond: Double) {
-        self.perSecond = perSecond
-        capacity = max(1, perSecond / 10)
-        tokens = capacity
-    }
-
-    /// Takes a token and returns nil, or returns how long until one is free.
-    mutating func take(now: ContinuousClock.Instant = .now) -> Duration? {
-        tokens = min(capacity, tokens + perSecond * Self.seconds(now - refilled))
-        refilled = now
-        if tokens >= 1 {
-            tokens -= 1
-            return nil
-        }
-        return .nanoseconds(Int64((1 - tokens) / perSecond * 1e9))
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
+/// Which of the two listeners a connection arrived on.
+enum ListenerRole: Sendable {
+    case api
+    case storage
 }
 
 /// One connection's HTTP handler: collects a request, then answers it as the core decides.
@@ -238,9 +151,13 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let core: SimulatorCore
+    private let role: ListenerRole
     private var head: HTTPRequestHead?
 
-    init(core: SimulatorCore) { self.core = core }
+    init(core: SimulatorCore, role: ListenerRole) {
+        self.core = core
+        self.role = role
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -249,7 +166,7 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let (answer, delay) = core.answer(to: head)
+            let (answer, delay) = core.answer(to: head, on: role)
             if delay > .zero {
                 context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
                     self.send(answer, head: head, context: context)
@@ -290,6 +207,37 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
+        case .stream(let contentType, var stream, let stopAfter, let bytesPerSecond):
+            let headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(stream.size))])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+            let chunkSize = 64 * 1024
+            let pause = bytesPerSecond.map { TimeAmount.nanoseconds(Int64(Double(chunkSize) / Double($0) * 1e9)) }
+            let core = self.core
+            // Writes one chunk, and the next only once the socket has taken it,
+            // so a slow reader holds one chunk here, not the recording.
+            func writeNext() {
+                guard context.channel.isActive else { return }
+                if let stopAfter, stream.offset >= stopAfter {
+                    context.close(promise: nil)  // a connection dropped mid-recording
+                    return
+                }
+                let limit = stopAfter.map { min(chunkSize, $0 - stream.offset) } ?? chunkSize
+                guard let chunk = stream.next(upTo: limit) else {
+                    core.state.withLock { $0.recordingBytes += stream.size }
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                    return
+                }
+                var buffer = context.channel.allocator.buffer(capacity: chunk.count)
+                buffer.writeBytes(chunk)
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenSuccess {
+                    if let pause {
+                        context.eventLoop.assumeIsolated().scheduleTask(in: pause) { writeNext() }
+                    } else {
+                        context.eventLoop.assumeIsolated().execute { writeNext() }  // not recursion: the stack stays flat
+                    }
+                }
+            }
+            writeNext()
         }
     }
 }

@@ -8,10 +8,12 @@ import VendorSimulator
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive-sim",
-        abstract: "Serve PureTalk's and PuppeteerAI's Get Call APIs on 127.0.0.1, with optional faults.",
+        abstract: "Serve PureTalk's and PuppeteerAI's Get Call, List Calls and recordings on 127.0.0.1, with optional faults.",
         discussion: """
             PureTalk is served under /puretalk/api, PuppeteerAI under /puppeteer. IDs containing "missing" \
-            answer 404. Sample IDs: pt-call-000001… and pp-call-000001… (any other ID works too).
+            answer 404. Sample IDs: pt-call-000001… and pp-call-000001… (any other ID works too); List Calls \
+            lists the first --listed-calls of them. Recordings: PureTalk's on the API host (some redirect to \
+            storage), PuppeteerAI's on a second port that plays the storage host, behind signed links.
             """)
 
     @Option(help: "The port to listen on (0 picks a free one).")
@@ -30,6 +32,16 @@ struct SimulatorCommand: AsyncParsableCommand {
                                valueName: "per-second"))
     var rateLimit: Double?
 
+    @Option(help: "How many sample calls per vendor List Calls returns.")
+    var listedCalls = 1000
+
+    @Option(help: ArgumentHelp("Signed recording links expire this many seconds after the Get Call that issued them (default: never).",
+                               valueName: "seconds"))
+    var recordingLinkLifetime: Int?
+
+    @Option(help: ArgumentHelp("Every recording is this many bytes (default: 100 KB to 3 MB by call).", valueName: "bytes"))
+    var recordingSize: Int?
+
     @Option(help: "Seconds the server runs before stopping itself.")
     var lifetime = 3600
 
@@ -42,6 +54,9 @@ struct SimulatorCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...1).contains(faultRate) else { throw ValidationError("--fault-rate must be between 0 and 1.") }
         guard latencyMs >= 0, lifetime > 0 else { throw ValidationError("--latency-ms and --lifetime must be positive.") }
+        if let recordingSize, recordingSize < 44 { throw ValidationError("--recording-size must be at least 44 bytes (a WAV header).") }
+        if let recordingLinkLifetime, recordingLinkLifetime < 0 { throw ValidationError("--recording-link-lifetime must be positive.") }
+        if listedCalls < 0 { throw ValidationError("--listed-calls must be positive.") }
         if let rateLimit, !(rateLimit > 0) { throw ValidationError("--rate-limit must be a positive number of requests per second.") }
     }
 
@@ -55,8 +70,10 @@ struct SimulatorCommand: AsyncParsableCommand {
         let server = try await SimulatorServer.start(.init(
             apiKey: apiKey, latency: .milliseconds(latencyMs),
             faults: FaultPlan(rate: faultRate, kinds: Fault.transient(slowSeconds: 5)),
-            rateLimit: rateLimit, maxLifetime: .seconds(lifetime)), port: port)
-        let banner = "archive-sim listening: PureTalk \(server.baseURL(for: .puretalk)), PuppeteerAI \(server.baseURL(for: .puppeteer))\n"
+            rateLimit: rateLimit, maxLifetime: .seconds(lifetime), recordingLinkLifetime: recordingLinkLifetime.map { .seconds($0) },
+            recordingSize: recordingSize, listedCalls: listedCalls), port: port)
+        let banner = "archive-sim listening: PureTalk \(server.baseURL(for: .puretalk)), PuppeteerAI \(server.baseURL(for: .puppeteer)), "
+            + "storage http://127.0.0.1:\(server.storagePort)\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await Task.sleep(for: .seconds(lifetime))
         await server.stop()

@@ -69,7 +69,7 @@ struct CLITests {
 
             let raw = try CLI.run(["show", ids[0], "--raw"], in: dir.url)
             #expect(raw.status == 0)
-            #expect(raw.stdoutBytes == Data(try #require(CallFactory.body(.puretalk, id: ids[0])).utf8))
+            #expect(raw.stdoutBytes == Data(try #require(server.body(.puretalk, id: ids[0])).utf8))
 
             let json = try CLI.run(["show", ids[0], "--json"], in: dir.url)
             let document = try #require(try JSONSerialization.jsonObject(with: json.stdoutBytes) as? [String: Any])
@@ -179,7 +179,7 @@ struct InterruptTests {
             }
             #expect(outcome == "interrupted")
             #expect(stored < ids.count)
-            #expect(try expectArchiveIsSound(db, .puretalk) == stored)
+            #expect(try expectArchiveIsSound(db, .puretalk, from: server) == stored)
             // Finished calls are not fetched again by the next run.
             let finals = try await store.writer.read { try String.fetchAll($0, sql: "SELECT call_id FROM calls WHERE is_final = 1") }
             let before = finals.map { server.requestCount(.puretalk, id: $0) }

@@ -58,7 +58,7 @@ struct ConcurrentUseTests {
             #expect(sync.terminationStatus == 0)
             #expect(rounds == 3)
             #expect(counts == counts.sorted() && counts.first ?? 0 >= 150, "a reader saw the archive shrink: \(counts)")
-            #expect(try expectArchiveIsSound(dir.path("archive.sqlite"), .puretalk) == ids.count)
+            #expect(try expectArchiveIsSound(dir.path("archive.sqlite"), .puretalk, from: server) == ids.count)
         }
     }
 
@@ -88,8 +88,8 @@ struct ConcurrentUseTests {
                 #expect(!stderr.contains("locked"), "\(stderr)")
             }
             let path = dir.path("archive.sqlite")
-            #expect(try expectArchiveIsSound(path, .puretalk) == pureTalk.count)
-            #expect(try expectArchiveIsSound(path, .puppeteer) == puppeteer.count)
+            #expect(try expectArchiveIsSound(path, .puretalk, from: server) == pureTalk.count)
+            #expect(try expectArchiveIsSound(path, .puppeteer, from: server) == puppeteer.count)
             let outcomes = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT outcome FROM sync_runs") }
             #expect(outcomes == ["completed", "completed", "completed"])
         }

@@ -49,7 +49,7 @@ struct CrashSafetyTests {
 
                 let path = dir.path(db)
                 guard FileManager.default.fileExists(atPath: path) else { continue }  // killed before creating it
-                try expectArchiveIsSound(path, .puretalk)
+                try expectArchiveIsSound(path, .puretalk, from: server)
 
                 // The next run completes the rest and leaves final calls alone.
                 let finals = try await DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT call_id FROM calls WHERE is_final = 1") }
@@ -57,7 +57,7 @@ struct CrashSafetyTests {
                 let resumed = try CLI.run(sync(db), environment: env, in: dir.url)
                 #expect(resumed.status == 0, "\(resumed.stderr)")
                 #expect(finals.map { server.requestCount(.puretalk, id: $0) } == before, "a final call was fetched again")
-                #expect(try expectArchiveIsSound(path, .puretalk) == ids.count)
+                #expect(try expectArchiveIsSound(path, .puretalk, from: server) == ids.count)
                 previous = db
             }
             #expect(kills.count >= 20)
@@ -108,12 +108,12 @@ struct CrashSafetyTests {
             #expect(!read("3.err").contains("Fatal error"))
 
             let copy = dir.path("copy/archive.sqlite")
-            let stored = try expectArchiveIsSound(copy, .puretalk)
+            let stored = try expectArchiveIsSound(copy, .puretalk, from: server)
             #expect(stored >= small.count && stored < big.count, "\(stored) calls survived the full disk")
             let finished = try CLI.run(["sync", dir.path("big.txt"), "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk),
                                         "--db", copy, "--quiet"], environment: ["PURETALK_API_KEY": "sim-key"], in: dir.url)
             #expect(finished.status == 0, "\(finished.stderr)")
-            #expect(try expectArchiveIsSound(copy, .puretalk) == big.count)
+            #expect(try expectArchiveIsSound(copy, .puretalk, from: server) == big.count)
         }
     }
 }

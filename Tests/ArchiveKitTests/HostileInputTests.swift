@@ -103,10 +103,11 @@ struct HostileInputTests {
                 ids[8]: [.raw(status: 200, headers: ["Content-Encoding": "gzip", "Content-Type": "application/json"], body: Array(bomb))],
                 ids[9]: [answer(wrongNested)],
             ]
-            try await withSimulator { good in
+            let good = try await withSimulator { good in
                 let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
                 let first = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", good.baseURL(for: .puretalk), "--quiet"], environment: env, in: dir.url)
                 #expect(first.status == 0)
+                return good
             }
             let path = dir.path("archive.sqlite")
             let before = try await snapshot(path)
@@ -137,7 +138,7 @@ struct HostileInputTests {
             }
             #expect(other.totalRequests == 0, "the redirect was followed")
             #expect(try await snapshot(path) == before, "a hostile answer changed an archived call")
-            try expectArchiveIsSound(path, .puretalk)
+            try expectArchiveIsSound(path, .puretalk, from: good)
 
             let failures = try await DatabaseQueue(path: path).read { db in
                 try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT call_id, response_body FROM sync_failures").map {

@@ -9,14 +9,17 @@ import VendorSimulator
 struct QueryCLITests {
     static let perVendor = 60
 
-    /// Syncs `perVendor` calls of each vendor into `dir/archive.sqlite`.
-    func syncedArchive(_ dir: TempDirectory) async throws {
+    /// Syncs `perVendor` calls of each vendor into `dir/archive.sqlite`; returns
+    /// the PuppeteerAI bodies as the simulator sent them.
+    @discardableResult
+    func syncedArchive(_ dir: TempDirectory) async throws -> Set<String> {
         try await withSimulator { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             for vendor in SimulatedVendor.allCases {
                 let report = try await runSync(store, try simulatorSync(server, vendor), ids: vendor.sampleIDs(count: Self.perVendor))
                 #expect(report.counts.fetched == Self.perVendor)
             }
+            return Set(SimulatedVendor.puppeteer.sampleIDs(count: Self.perVendor).compactMap { server.body(.puppeteer, id: $0) })
         }
     }
 
@@ -29,7 +32,7 @@ struct QueryCLITests {
     @Test func listSearchStatsAndExportAnswerFromTheArchive() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await syncedArchive(dir)
+        let bodies = try await syncedArchive(dir)
         let store = try ArchiveStore.openReadOnly(path: dir.path("archive.sqlite"))
 
         // list: every call once, newest first.
@@ -104,7 +107,6 @@ struct QueryCLITests {
 
         // export --raw: the bodies exactly as the vendor sent them.
         let raw = try CLI.run(["export", "--raw", "--provider", "puppeteer"], in: dir.url)
-        let bodies = Set(SimulatedVendor.puppeteer.sampleIDs(count: Self.perVendor).compactMap { CallFactory.body(.puppeteer, id: $0) })
         #expect(Set(lines(raw.stdout).map(String.init)) == bodies)
 
         // export --table: a view as RFC 4180 CSV, filtered through its calls.

@@ -39,7 +39,7 @@ struct SyncIntegrationTests {
                 #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") == count)
                 for id in ids.prefix(count) {
-                    try expectStoredMatchesBody(db, vendor, id, body: try #require(CallFactory.body(vendor, id: id)))
+                    try expectStoredMatchesBody(db, vendor, id, body: try #require(server.body(vendor, id: id)))
                 }
                 let failures = try Row.fetchAll(db, sql: "SELECT call_id, http_status, attempts FROM sync_failures ORDER BY call_id")
                 #expect(failures.map { $0["call_id"] as String } == ids.suffix(5).sorted())

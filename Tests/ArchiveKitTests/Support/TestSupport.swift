@@ -127,7 +127,7 @@ func expectStoredMatchesBody(_ db: Database, _ vendor: SimulatedVendor, _ id: St
 /// checks pass, the full-text indexes match their tables, and every stored call
 /// is whole and exactly what the simulator sends. Returns how many calls are stored.
 @discardableResult
-func expectArchiveIsSound(_ path: String, _ vendor: SimulatedVendor,
+func expectArchiveIsSound(_ path: String, _ vendor: SimulatedVendor, from server: SimulatorServer,
                           sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
     let store = try ArchiveStore.open(path: path)
     try checkFullTextIndexes(store)
@@ -136,7 +136,7 @@ func expectArchiveIsSound(_ path: String, _ vendor: SimulatedVendor,
         #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, sourceLocation: sourceLocation)
         let ids = try String.fetchAll(db, sql: "SELECT call_id FROM calls WHERE provider = ?", arguments: [vendor.rawValue])
         for id in ids {
-            try expectStoredMatchesBody(db, vendor, id, body: try #require(CallFactory.body(vendor, id: id)),
+            try expectStoredMatchesBody(db, vendor, id, body: try #require(server.body(vendor, id: id)),
                                         sourceLocation: sourceLocation)
         }
         return ids.count
