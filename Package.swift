@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // Already used by async-http-client; named so a decompression bomb can be told from a network error.
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // Already built for async-http-client's TLS stack; SHA-256 names each archived recording.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
@@ -28,6 +30,7 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["EmbedMigrations"]
@@ -68,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArchiveKitTests",
-            dependencies: ["ArchiveKit", "VendorSimulator", "archive"],
+            dependencies: ["ArchiveKit", "VendorSimulator", "archive", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -18,6 +18,7 @@ public enum CallPresenter {
         } else {
             members.append(("analysis", .null))
         }
+        members.append(("recording", call.recording.map { .object(JSONObject($0.map { ($0.name, value($0.name, $0.value)) })) } ?? .null))
         members.append(("post_analysis_fields", .array(call.fields.map {
             .object(JSONObject([("name", .string($0.name)), ("value", $0.value.map(JSONValue.string) ?? .null)]))
         })))
@@ -46,7 +47,8 @@ public enum CallPresenter {
     // MARK: Text
 
     /// A terminal-friendly view: header, analysis, then the transcript turn by turn.
-    public static func text(_ call: StoredCall) -> String {
+    /// `recordings` is the recordings directory, to say where an archived recording is.
+    public static func text(_ call: StoredCall, recordings: String? = nil) -> String {
         let c = strings(call.columns)
         let provider = Provider(rawValue: c["provider"] ?? "")?.displayName ?? c["provider"] ?? "?"
         let mayChange = c["is_final"] == "1" ? "" : ", may still change"
@@ -69,7 +71,13 @@ public enum CallPresenter {
         line("answered by", c["answered_by"])
         line("sentiment", c["sentiment"])
         line("ended by", c["disconnection_reason"])
-        line("recording", c["recording_url"].map { "\($0) (link only; it may expire)" })
+        if let recording = call.recording.map(strings), let file = recording["file"] {
+            let size = recording["size_bytes"].flatMap { Int64($0) }.map { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) }
+            let place = recordings.map { "\($0)/\(file)" } ?? file
+            line("recording", "archived: \(place) (\([size, recording["content_type"]].compactMap { $0 }.joined(separator: ", ")))")
+        } else {
+            line("recording", c["recording_url"].map { "not archived; link only, it may expire: \($0)" })
+        }
         line("fetched", c["fetched_at"].map(readableTime))
 
         if let analysis = call.analysis.map(strings) {

@@ -10,6 +10,8 @@ public struct StoredCall: Sendable {
     public var turns: [[(name: String, value: DatabaseValue)]]
     public var analysis: [(name: String, value: DatabaseValue)]?
     public var fields: [(name: String, value: String?)]
+    /// The `recordings` row, when the recording is archived.
+    public var recording: [(name: String, value: DatabaseValue)]?
 
     public subscript(_ name: String) -> DatabaseValue {
         columns.first(where: { $0.name == name })?.value ?? .null
@@ -52,11 +54,16 @@ public struct StoredCall: Sendable {
         let fields = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT name, value FROM post_analysis_fields WHERE provider = ? AND call_id = ? ORDER BY position
             """), arguments: key)
+        let recording = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT sha256, size_bytes, content_type, file, source_url, fetched_at
+            FROM recordings WHERE provider = ? AND call_id = ?
+            """), arguments: key)
         return StoredCall(
             columns: call.columnNames.filter { $0 != "raw_json" && $0 != "id" }.map { ($0, call[$0] as DatabaseValue) },
             rawJSON: call["raw_json"],
             turns: turns.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },
             analysis: analysis.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } },
-            fields: fields.map { ($0["name"], $0["value"]) })
+            fields: fields.map { ($0["name"], $0["value"]) },
+            recording: recording.map { row in row.columnNames.map { ($0, row[$0] as DatabaseValue) } })
     }
 }

@@ -9,6 +9,9 @@ public struct SyncCounts: Sendable, Equatable {
     public var failed = 0
     public var invalidLines = 0
     public var requests = 0
+    public var recordings = 0
+    public var recordingFailures = 0
+    public var recordingBytes = 0
 
     public init() {}
 }
@@ -31,11 +34,12 @@ extension ArchiveStore {
             try writer.write { db in
                 try db.execute(sql: """
                     UPDATE sync_runs SET finished_at = ?, outcome = ?, ids_read = ?, fetched = ?, skipped = ?,
-                        failed = ?, invalid_lines = ?, requests = ?
+                        failed = ?, invalid_lines = ?, requests = ?, recordings = ?, recording_failures = ?, recording_bytes = ?
                     WHERE run_id = ?
                     """,
                     arguments: [Timestamp.format(date), outcome, counts.idsRead, counts.fetched, counts.skipped,
-                                counts.failed, counts.invalidLines, counts.requests, runID])
+                                counts.failed, counts.invalidLines, counts.requests, counts.recordings,
+                                counts.recordingFailures, counts.recordingBytes, runID])
             }
         }
     }

@@ -1,10 +1,12 @@
 import Foundation
 import GRDB
 
-/// What the sync hands the writer: a call to store, or a failure to record.
+/// What the sync hands the writer: a call or a recording to store, or a failure to record.
 public enum SyncRecord: Sendable {
     case archived(NormalizedCall)
     case failed(SyncFailure)
+    case recording(RecordingRow)
+    case recordingFailed(RecordingFailure)
 }
 
 /// A call that could not be archived in this run, as recorded in `sync_failures`.
@@ -55,6 +57,10 @@ extension ArchiveStore {
                         }
                     case .failed(let failure):
                         try Self.recordFailure(failure, runID: runID, at: fetchedAt, db: db)
+                    case .recording(let row):
+                        try Self.saveRecording(row, fetchedAt: fetchedAt, db: db)
+                    case .recordingFailed(let failure):
+                        try Self.recordRecordingFailure(failure, runID: runID, at: fetchedAt, db: db)
                     }
                 }
                 return refused

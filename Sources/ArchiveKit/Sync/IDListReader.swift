@@ -6,13 +6,21 @@ public enum IDLine: Sendable, Equatable {
     case invalid(line: Int, reason: String)
 }
 
+/// Where a sync's call IDs come from: a list file, a vendor's List Calls, or
+/// the archive itself (calls missing their recording). Pulled in chunks, so no
+/// source is ever read further ahead than the sync can use.
+public protocol IDSource: Sendable {
+    /// The next lines, as soon as at least one is available; nil at the end.
+    func next() async -> [IDLine]?
+}
+
 /// Reads an ID list as a stream: one ID per line, whitespace trimmed, blank and
 /// `#` lines skipped, and lines that cannot be IDs reported by number.
 ///
 /// The consumer pulls chunks; each blocking read runs on the source's own
 /// serial queue, so a slow pipe on standard input never blocks the concurrency
 /// pool, and nothing is read ahead of what the sync can use.
-public final class IDListSource: @unchecked Sendable {
+public final class IDListSource: IDSource, @unchecked Sendable {
     // `handle` and `splitter` are only touched on `queue`.
     private let handle: FileHandle
     private var splitter = LineSplitter()

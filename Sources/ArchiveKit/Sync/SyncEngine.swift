@@ -16,13 +16,16 @@ public struct SyncConfiguration: Sendable {
     public var retry: RetryPolicy
     /// The ID list's name for `sync_runs.source`.
     public var source: String
+    /// Where to archive each synced call's recording; nil: recordings are not fetched.
+    public var recordings: RecordingStore?
     /// The sync stops once this many calls in a row ran out of attempts on
     /// 5xx, 429, timeouts or network errors: the vendor is down, and going on
     /// would only spin. Default: twice the concurrency, at least 10.
     public var unavailableAfter: Int
 
     public init(provider: Provider, baseURL: BaseURL, apiKey: String, concurrency: Int = 8, maxRate: Double? = nil,
-                refresh: Bool = false, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(), source: String) {
+                refresh: Bool = false, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(), source: String,
+                recordings: RecordingStore? = nil) {
         self.provider = provider
         self.baseURL = baseURL
         self.apiKey = apiKey
@@ -32,6 +35,7 @@ public struct SyncConfiguration: Sendable {
         self.timeout = timeout
         self.retry = retry
         self.source = source
+        self.recordings = recordings
         self.unavailableAfter = max(10, 2 * concurrency)
     }
 }
@@ -55,6 +59,8 @@ public struct SyncReport: Sendable {
     public var failures: [SyncFailure]
     /// The first invalid lines of the list.
     public var invalidLines: [(line: Int, reason: String)]
+    /// The first recordings that could not be archived; the rest are in `recording_failures`.
+    public var recordingFailures: [RecordingFailure]
     public var retryAfterCapped: Int
     /// Answers that were HTTP 429, and the window and pace the run ended with.
     public var throttled: Int
@@ -88,6 +94,7 @@ public final class SyncEngine: Sendable {
         var counts = SyncCounts()
         var failures: [SyncFailure] = []
         var invalidLines: [(line: Int, reason: String)] = []
+        var recordingFailures: [RecordingFailure] = []
         var listFinished = false
         var stopReason: SyncReport.Outcome?
         var fetchTask: Task<Void, Never>?
@@ -123,7 +130,7 @@ public final class SyncEngine: Sendable {
         state.withLock { SyncProgress(counts: $0.counts, listFinished: $0.listFinished, elapsed: .now - start) }
     }
 
-    public func run(_ source: IDListSource) async throws(StoreError) -> SyncReport {
+    public func run(_ source: some IDSource) async throws(StoreError) -> SyncReport {
         let start = ContinuousClock.now
         let runID = try store.beginRun(provider: configuration.provider, baseURL: configuration.baseURL.description,
                                        source: configuration.source)
@@ -135,9 +142,22 @@ public final class SyncEngine: Sendable {
         let fetcher = CallFetcher(client: client, adapter: configuration.provider.adapter,
                                   policy: configuration.retry, logger: logger, events: events, governor: governor)
         let queue = BatchQueue<SyncRecord>()
+        var downloader: RecordingDownloader?
+        var recordings: RecordingFetcher?
+        if let recordingStore = configuration.recordings {
+            let client = RecordingDownloader(provider: configuration.provider, baseURL: configuration.baseURL,
+                                             apiKey: configuration.apiKey, timeout: configuration.timeout,
+                                             concurrency: configuration.concurrency)
+            downloader = client
+            recordings = RecordingFetcher(downloader: client, store: recordingStore, policy: configuration.retry, logger: logger) { id in
+                // A fresh Get Call, only for its new recording link.
+                if case .archived(let call) = await fetcher.fetch(id) { return call.recordingURL }
+                return nil
+            }
+        }
 
         let writer = Task { await self.drain(queue, runID: runID) }
-        let fetchTask = Task { await self.fetchAll(from: source, with: fetcher, into: queue) }
+        let fetchTask = Task { [recordings] in await self.fetchAll(from: source, with: fetcher, recordings: recordings, into: queue) }
         let stoppedAlready = state.withLock { state in
             state.fetchTask = fetchTask
             return state.stopReason != nil
@@ -147,13 +167,15 @@ public final class SyncEngine: Sendable {
         await queue.finish()
         await writer.value
         await client.shutdown()
+        await downloader?.shutdown()
 
         let snapshot = events.snapshot
         let report = state.withLock { state -> SyncReport in
             state.counts.requests = snapshot.requests
-            let outcome = state.stopReason ?? (state.counts.failed + state.counts.invalidLines > 0 ? .completedWithFailures : .completed)
+            let failures = state.counts.failed + state.counts.invalidLines + state.counts.recordingFailures
+            let outcome = state.stopReason ?? (failures > 0 ? .completedWithFailures : .completed)
             return SyncReport(outcome: outcome, runID: runID, counts: state.counts, failures: state.failures,
-                              invalidLines: state.invalidLines, retryAfterCapped: snapshot.retryAfterCapped,
+                              invalidLines: state.invalidLines, recordingFailures: state.recordingFailures, retryAfterCapped: snapshot.retryAfterCapped,
                               throttled: governor.throttledCount, finalConcurrency: governor.permits,
                               finalPace: governor.pace, elapsed: .now - start)
         }
@@ -162,7 +184,11 @@ public final class SyncEngine: Sendable {
     }
 
     /// Reads the list, skips final calls, and keeps `concurrency` fetches in flight.
-    private func fetchAll(from source: IDListSource, with fetcher: CallFetcher, into queue: BatchQueue<SyncRecord>) async {
+    /// With recordings on, a fetched call's recording is downloaded right after
+    /// it, while its link is fresh; a final call skipped without its recording
+    /// gets only the download.
+    private func fetchAll(from source: some IDSource, with fetcher: CallFetcher, recordings: RecordingFetcher?,
+                          into queue: BatchQueue<SyncRecord>) async {
         var seen = Set<String>()
         await withTaskGroup(of: Void.self) { group in
             var inFlight = 0
@@ -181,8 +207,12 @@ public final class SyncEngine: Sendable {
                     }
                 }
                 let final: Set<String>
+                var missingRecordings: [String: String] = [:]
                 do {
                     final = configuration.refresh ? [] : try store.finalIDs(provider: configuration.provider, among: fresh)
+                    if recordings != nil, !final.isEmpty {
+                        missingRecordings = try store.missingRecordings(provider: configuration.provider, among: final)
+                    }
                 } catch {
                     halt(.storageFailed("\(error)"))
                     break reading
@@ -191,18 +221,27 @@ public final class SyncEngine: Sendable {
                     $0.counts.idsRead += fresh.count
                     $0.counts.skipped += final.count
                 }
-                for id in fresh where !final.contains(id) {
+                for id in fresh where !final.contains(id) || missingRecordings[id] != nil {
                     if inFlight >= configuration.concurrency {
                         await group.next()
                         inFlight -= 1
                     }
                     if Task.isCancelled { break reading }
                     inFlight += 1
+                    let storedLink = missingRecordings[id]
                     group.addTask {
+                        if let storedLink, let recordings {
+                            await self.archiveRecording(id, link: storedLink, with: recordings, into: queue)
+                            return
+                        }
                         let outcome = await fetcher.fetch(id)
                         self.noteVendorHealth(outcome)
                         switch outcome {
-                        case .archived(let call): await queue.append(.archived(call))
+                        case .archived(let call):
+                            await queue.append(.archived(call))
+                            if let recordings, call.isFinal, let link = call.recordingURL {
+                                await self.archiveRecording(id, link: link, with: recordings, into: queue)
+                            }
                         case .failed(let failure), .unavailable(let failure): await queue.append(.failed(failure))
                         case .authRejected(let status): self.halt(.authRejected(status: status))
                         case .cancelled: break
@@ -212,6 +251,16 @@ public final class SyncEngine: Sendable {
             }
             state.withLock { $0.listFinished = true }
             await group.waitForAll()
+        }
+    }
+
+    private func archiveRecording(_ id: String, link: String, with recordings: RecordingFetcher,
+                                  into queue: BatchQueue<SyncRecord>) async {
+        switch await recordings.fetch(callID: id, link: link) {
+        case .archived(let row): await queue.append(.recording(row))
+        case .failed(let failure): await queue.append(.recordingFailed(failure))
+        case .storageFailed(let message): halt(.storageFailed(message))
+        case .cancelled: break
         }
     }
 
@@ -247,6 +296,12 @@ public final class SyncEngine: Sendable {
                         switch record {
                         case .archived: state.counts.fetched += 1
                         case .failed(let failure): state.noteFailure(failure)
+                        case .recording(let row):
+                            state.counts.recordings += 1
+                            state.counts.recordingBytes += row.size
+                        case .recordingFailed(let failure):
+                            state.counts.recordingFailures += 1
+                            if state.recordingFailures.count < SyncReport.keptExamples { state.recordingFailures.append(failure) }
                         }
                     }
                     state.counts.fetched -= refused.count

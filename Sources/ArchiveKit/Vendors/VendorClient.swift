@@ -11,7 +11,7 @@ public struct VendorAnswer: Sendable {
     public var body: [UInt8]
 }
 
-/// Speaks a vendor's Get Call endpoint over async-http-client.
+/// Speaks a vendor's Get Call and List Calls endpoints over async-http-client.
 ///
 /// Redirects are never followed, so the API key is only ever sent to the
 /// configured host; bodies are capped so a runaway answer cannot exhaust memory.
@@ -45,7 +45,12 @@ public final class VendorClient: Sendable {
 
     /// GET `{base}/calls/{id}` with the key in the provider's header.
     public func getCall(_ id: String) async throws -> VendorAnswer {
-        var request = HTTPClientRequest(url: baseURL.callURL(id))
+        try await get(baseURL.callURL(id))
+    }
+
+    /// GET a URL on the API (callers make sure it is on `baseURL`), with the key.
+    func get(_ url: String) async throws -> VendorAnswer {
+        var request = HTTPClientRequest(url: url)
         request.method = .GET
         request.headers.add(name: provider.authHeaderName, value: apiKey)
         request.headers.add(name: "Accept", value: "application/json")

@@ -1,0 +1,35 @@
+/// The IDs of archived final calls whose recording is not archived yet, read
+/// from the archive a page at a time: `archive recordings` runs a sync over
+/// them, which skips their Get Call and downloads only the recording.
+public actor MissingRecordingsSource: IDSource {
+    private let store: ArchiveStore
+    private let provider: Provider
+    private var after: String?
+    private var finished = false
+    private var position = 0
+    /// Why reading the archive failed, if it did.
+    public private(set) var failure: StoreError?
+
+    public init(store: ArchiveStore, provider: Provider) {
+        self.store = store
+        self.provider = provider
+    }
+
+    public func next() async -> [IDLine]? {
+        guard !finished else { return nil }
+        do {
+            let ids = try store.callsMissingRecordings(provider: provider, after: after, limit: 500)
+            guard let last = ids.last else {
+                finished = true
+                return nil
+            }
+            after = last
+            defer { position += ids.count }
+            return ids.enumerated().map { .id($1, line: position + $0 + 1) }
+        } catch {
+            failure = error
+            finished = true
+            return nil
+        }
+    }
+}
