@@ -82,3 +82,12 @@ LEFT JOIN recordings r ON r.call_ref = c.id;
 ALTER TABLE sync_runs ADD COLUMN recordings INTEGER NOT NULL DEFAULT 0;         -- archived in this run
 ALTER TABLE sync_runs ADD COLUMN recording_failures INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_runs ADD COLUMN recording_bytes INTEGER NOT NULL DEFAULT 0;
+
+-- Work a migration asks for that SQL cannot do: 'rebuild' re-derives every
+-- normalized table from calls.raw_json with the archive's own adapters (see
+-- `archive rebuild`), so a migration that adds a derived column gets it filled
+-- without fetching anything again. The row is deleted once the work is done.
+CREATE TABLE pending_work (
+    task         TEXT PRIMARY KEY CHECK (task IN ('rebuild')),
+    requested_by TEXT NOT NULL          -- the migration that asked
+) STRICT;

@@ -16,8 +16,9 @@ struct ArchiveCommand: AsyncParsableCommand {
             """,
         version: ArchiveVersion.current,
         subcommands: [
-            SyncCommand.self, ShowCommand.self, ListCommand.self, SearchCommand.self, StatsCommand.self,
-            SQLCommand.self, ExportCommand.self, DemoCommand.self,
+            SyncCommand.self, IDsCommand.self, RecordingsCommand.self, ShowCommand.self, RecordingCommand.self,
+            ListCommand.self, SearchCommand.self, StatsCommand.self, SQLCommand.self, ExportCommand.self,
+            RebuildCommand.self, DemoCommand.self,
         ])
 }
 

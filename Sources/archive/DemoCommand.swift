@@ -23,7 +23,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
+        for suffix in ["", "-wal", "-shm", ".recordings"] { try? FileManager.default.removeItem(atPath: db + suffix) }
         let key = "demo-key"
         let simulator = try await SimulatorServer.start(.init(
             apiKey: key, latency: .milliseconds(20),
@@ -40,21 +40,25 @@ struct DemoCommand: AsyncParsableCommand {
             let missing = "\(vendor.rawValue)-\(SimulatedVendor.notFoundMarker)-0001"
             try (["# sample IDs from the bundled simulator"] + ids + [missing]).joined(separator: "\n")
                 .write(toFile: listPath, atomically: true, encoding: .utf8)
-            print("$ \(provider.apiKeyVariable)=… archive sync \(vendor.rawValue)-ids.txt --provider \(provider.rawValue) --db \(db) --base-url \(simulator.baseURL(for: vendor))")
+            print("$ \(provider.apiKeyVariable)=… archive sync \(vendor.rawValue)-ids.txt --provider \(provider.rawValue) --recordings --db \(db) --base-url \(simulator.baseURL(for: vendor))")
             let configuration = SyncConfiguration(
                 provider: provider, baseURL: try BaseURL(simulator.baseURL(for: vendor)), apiKey: key,
-                timeout: .seconds(2), retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(50)), source: listPath)
-            _ = try await SyncRunner.run(configuration, source: listPath, databasePath: db, verbose: false, progress: true)
+                timeout: .seconds(2), retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(50)), source: listPath,
+                recordings: try RecordingStore(directory: RecordingStore.defaultDirectory(forDatabase: db)))
+            _ = try await SyncRunner.run(configuration, store: try SyncRunner.openStore(db), source: try IDListSource(path: listPath),
+                                         databasePath: db, logger: SyncRunner.logger(verbose: false), progress: true)
             print()
         }
         await simulator.stop()
 
         let shown = firstIDs[.puretalk]!
         print("$ archive show \(shown) --db \(db)")
-        print(try ShowCommand.render(id: shown, provider: nil, store: try ArchiveStore.openReadOnly(path: db)))
+        print(try ShowCommand.render(id: shown, provider: nil, store: try ArchiveStore.openReadOnly(path: db),
+                                     recordings: RecordingStore.defaultDirectory(forDatabase: db)))
         print("""
             (The "missing" IDs were planted to show how a not-found call is reported.)
             Next: archive show \(firstIDs[.puppeteer]!) --db \(db) --json
+                  archive recording \(shown) --db \(db) --out \(shown).wav
                   sqlite3 \(db) "SELECT provider, status, count(*) FROM calls GROUP BY 1, 2"
             To run the syncs above by hand, start the simulator in another terminal with
                   swift run archive-sim --port 8080 --write-sample-ids 20

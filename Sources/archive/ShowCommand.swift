@@ -15,6 +15,8 @@ struct ShowCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var recordingOptions: RecordingOptions
+
     @Flag(help: "Print the normalized call as one JSON document.")
     var json = false
 
@@ -28,7 +30,8 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         do {
             let store = try ArchiveStore.openReadOnly(path: database.path)
-            let text = try Self.render(id: id, provider: provider, store: store, json: json, raw: raw)
+            let text = try Self.render(id: id, provider: provider, store: store, json: json, raw: raw,
+                                       recordings: recordingOptions.directory(database: database))
             // --raw is byte for byte: no newline is added to the vendor's body.
             FileHandle.standardOutput.write(Data((raw ? text : text + "\n").utf8))
         } catch let error as StoreError {
@@ -37,7 +40,8 @@ struct ShowCommand: ParsableCommand {
     }
 
     /// The text `show` prints; shared with `demo`.
-    static func render(id: String, provider: Provider?, store: ArchiveStore, json: Bool = false, raw: Bool = false) throws -> String {
+    static func render(id: String, provider: Provider?, store: ArchiveStore, json: Bool = false, raw: Bool = false,
+                       recordings: String? = nil) throws -> String {
         let chosen: Provider
         if let provider {
             chosen = provider
@@ -56,6 +60,6 @@ struct ShowCommand: ParsableCommand {
         }
         if raw { return call.rawJSON }
         if json { return CallPresenter.json(call).prettyText }
-        return CallPresenter.text(call)
+        return CallPresenter.text(call, recordings: recordings)
     }
 }

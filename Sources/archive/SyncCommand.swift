@@ -6,80 +6,83 @@ import Logging
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Fetch every call in an ID list and store it in the archive.",
+        abstract: "Fetch every call in an ID list, or every call the vendor lists, and store it in the archive.",
         discussion: """
             Calls already archived in a final state are skipped unless --refresh is given; calls the vendor \
-            may still change (in progress, or not yet analysed) are fetched again. The API key is read from \
-            --api-key-file, else from PURETALK_API_KEY or PUPPETEER_API_KEY.
+            may still change (in progress, or not yet analysed) are fetched again. With --discover, the IDs come \
+            from the vendor's List Calls (see 'archive ids') and fetching starts with the first page. With \
+            --recordings, each call's recording is downloaded right after the call, while its link is fresh. \
+            The API key is read from --api-key-file, else from PURETALK_API_KEY or PUPPETEER_API_KEY.
             """)
 
-    @Argument(help: ArgumentHelp("A file with one call ID per line, or - for standard input.", valueName: "ids-file"))
-    var source: String
+    @Argument(help: ArgumentHelp("A file with one call ID per line, or - for standard input; omit it with --discover.",
+                                 valueName: "ids-file"))
+    var source: String?
 
-    @Option(help: "The vendor: puretalk or puppeteer.")
-    var provider: Provider
+    @OptionGroup var vendor: VendorOptions
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: ArgumentHelp("The vendor API's base URL, for self-hosting and tests.", valueName: "url"))
-    var baseURL: String?
-
-    @Option(help: "The most requests in flight at once; fewer while the vendor answers HTTP 429.")
-    var concurrency = 8
-
-    @Option(help: ArgumentHelp("Start at most this many requests per second, for a known quota.", valueName: "per-second"))
-    var maxRate: Double?
+    @OptionGroup var pace: PaceOptions
 
     @Flag(help: "Fetch calls again even if they are archived in a final state.")
     var refresh = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for one answer.", valueName: "seconds"))
-    var timeout: Double = 30
+    @Flag(help: "List the IDs through the vendor's List Calls instead of reading a file.")
+    var discover = false
 
-    @Option(help: "Attempts per call before it is recorded as failed.")
-    var maxAttempts = 5
+    @OptionGroup var listing: ListingOptions
 
-    @Option(help: ArgumentHelp("The longest Retry-After to obey, in seconds; longer ones are cut to this and reported.",
-                               valueName: "seconds"))
-    var maxRetryAfter: Double = 60
+    @Flag(help: "Also archive each call's recording (and those of final calls archived without theirs).")
+    var recordings = false
 
-    @Option(help: ArgumentHelp("Read the API key from this file (first line) instead of the environment. Keep it mode 600.",
-                               valueName: "path"))
-    var apiKeyFile: String?
+    @OptionGroup var recordingOptions: RecordingOptions
 
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard (1...512).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 512.") }
-        if let maxRate, !(maxRate > 0 && maxRate <= 100_000) {
-            throw ValidationError("--max-rate must be a number of requests per second between 0 and 100000, such as 10 or 0.5.")
+        switch (source, discover) {
+        case (nil, false): throw ValidationError("Name an ID list (a file, or - for standard input), or pass --discover.")
+        case (.some, true): throw ValidationError("Pass an ID list or --discover, not both.")
+        default: break
         }
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds.") }
-        guard (1...50).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 50.") }
-        guard maxRetryAfter >= 0, maxRetryAfter <= 86_400 else { throw ValidationError("--max-retry-after must be between 0 and 86400 seconds.") }
+        if !discover, listing.isSet {
+            throw ValidationError("--since, --until, --status and --restart choose what --discover lists; add --discover.")
+        }
+        if recordingOptions.recordingsDir != nil && !recordings {
+            throw ValidationError("--recordings-dir is where --recordings puts them; add --recordings.")
+        }
     }
 
     func run() async throws {
-        let baseURL: BaseURL
-        do {
-            baseURL = try BaseURL(self.baseURL ?? provider.defaultBaseURL)
-        } catch {
-            throw Exit.fail(error.description, code: Exit.usage)
-        }
-        let apiKey: String
-        do {
-            apiKey = try APIKey.read(file: apiKeyFile, provider: provider) { warning in
-                FileHandle.standardError.write(Data("archive: warning: \(warning)\n".utf8))
+        let endpoint = try vendor.endpoint()
+        let store = try SyncRunner.openStore(database.path)
+        let recordingStore = recordings ? try recordingOptions.open(database: database) : nil
+        let logger = SyncRunner.logger(verbose: output.verbose)
+        let query = try listing.query()
+        let configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: refresh,
+                                              source: discover ? "list-calls?" + query.canonical : source ?? "-",
+                                              recordings: recordingStore)
+        guard discover else {
+            let ids: IDListSource
+            do {
+                ids = try IDListSource(path: source ?? "-")
+            } catch {
+                throw Exit.fail(error.description, code: Exit.usage)
             }
-        } catch {
-            throw Exit.fail(error.description, code: Exit.usage)
+            let code = try await SyncRunner.run(configuration, store: store, source: ids, databasePath: database.path,
+                                                logger: logger, progress: !output.quiet)
+            if code != Exit.ok { throw ExitCode(code) }
+            return
         }
-        let retry = RetryPolicy(maxAttempts: maxAttempts, retryAfterCeiling: .milliseconds(Int64(maxRetryAfter * 1000)))
-        let configuration = SyncConfiguration(
-            provider: provider, baseURL: baseURL, apiKey: apiKey, concurrency: concurrency, maxRate: maxRate, refresh: refresh,
-            timeout: .milliseconds(Int64(timeout * 1000)), retry: retry, source: source)
-        let code = try await SyncRunner.run(configuration, source: source, databasePath: database.path,
-                                            verbose: output.verbose, progress: !output.quiet)
+        let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
+                                  timeout: vendor.timeoutDuration, concurrency: 1)
+        let calls = CallListing(store: store, client: client, query: query, policy: vendor.retry,
+                                logger: logger, restart: listing.restart)
+        var code = try await SyncRunner.run(configuration, store: store, source: calls, databasePath: database.path,
+                                            logger: logger, progress: !output.quiet)
+        await client.shutdown()
+        code = await ListingReport.finish(calls, provider: vendor.provider, code: code, quiet: false)
         if code != Exit.ok { throw ExitCode(code) }
     }
 }
@@ -93,38 +96,39 @@ struct OutputOptions: ParsableArguments {
     var quiet = false
 }
 
-/// Runs a sync for the command line: opens everything, traps signals, shows
-/// progress, prints the summary, and turns the outcome into an exit code.
+/// Runs a sync for the command line: traps signals, shows progress, prints
+/// the summary, and turns the outcome into an exit code.
 enum SyncRunner {
-    static func run(_ configuration: SyncConfiguration, source: String, databasePath: String,
-                    verbose: Bool, progress showProgress: Bool) async throws -> Int32 {
-        let ids: IDListSource
+    static func openStore(_ path: String) throws -> ArchiveStore {
         do {
-            ids = try IDListSource(path: source)
-        } catch {
-            throw Exit.fail(error.description, code: Exit.usage)
-        }
-        let store: ArchiveStore
-        do {
-            store = try ArchiveStore.open(path: databasePath)
+            return try ArchiveStore.open(path: path)
         } catch {
             throw Exit.fail(error)
         }
+    }
+
+    static func logger(verbose: Bool) -> Logger {
         var logger = Logger(label: "archive")
         logger.logLevel = verbose ? .debug : .warning
+        return logger
+    }
+
+    static func run(_ configuration: SyncConfiguration, store: ArchiveStore, source: some IDSource, databasePath: String,
+                    logger: Logger, progress showProgress: Bool) async throws -> Int32 {
         let engine = SyncEngine(store: store, configuration: configuration, logger: logger)
         let signals = SignalTrap { engine.stop(signal: $0) }
         let progress = ProgressLine(engine: engine, enabled: showProgress && isatty(STDERR_FILENO) == 1)
         let report: SyncReport
         do {
-            report = try await engine.run(ids)
+            report = try await engine.run(source)
         } catch {
             progress.finish()
             throw Exit.fail(error)
         }
         progress.finish()
         signals.cancel()
-        print(SyncSummary.text(report, provider: configuration.provider, databasePath: databasePath))
+        print(SyncSummary.text(report, provider: configuration.provider, databasePath: databasePath,
+                               recordings: configuration.recordings?.directory))
         switch report.outcome {
         case .completed: return Exit.ok
         case .completedWithFailures: return Exit.someFailed

@@ -2,7 +2,7 @@ import ArchiveKit
 
 /// The end-of-run summary: what happened, and where to look for the rest.
 enum SyncSummary {
-    static func text(_ report: SyncReport, provider: Provider, databasePath: String) -> String {
+    static func text(_ report: SyncReport, provider: Provider, databasePath: String, recordings: String? = nil) -> String {
         let c = report.counts
         let seconds = report.elapsed.seconds
         let rate = seconds > 0 ? Double(c.fetched) / seconds : 0
@@ -13,6 +13,11 @@ enum SyncSummary {
             "  skipped   \(c.skipped) already archived and final",
             "  failed    \(c.failed)",
         ]
+        if let recordings {
+            let megabytes = Double(c.recordingBytes) / 1_000_000
+            lines.append("  recordings \(c.recordings) archived (\(String(format: "%.1f", megabytes)) MB in \(recordings))"
+                + (c.recordingFailures > 0 ? ", \(c.recordingFailures) failed" : ""))
+        }
         switch report.outcome {
         case .interrupted, .vendorUnavailable, .storageFailed, .authRejected:
             let left = c.idsRead - c.fetched - c.skipped - c.failed
@@ -35,6 +40,16 @@ enum SyncSummary {
         }
         if c.invalidLines > report.invalidLines.count {
             lines.append("  … and \(c.invalidLines - report.invalidLines.count) more invalid lines (-v lists every one).")
+        }
+        if !report.recordingFailures.isEmpty {
+            lines.append("Recordings not archived:")
+            for failure in report.recordingFailures {
+                lines.append("  \(failure.callID): \(failure.error)")
+            }
+            if c.recordingFailures > report.recordingFailures.count {
+                lines.append("  … and \(c.recordingFailures - report.recordingFailures.count) more.")
+            }
+            lines.append("All of them: sqlite3 \(databasePath) \"SELECT call_id, http_status, error FROM recording_failures WHERE provider = '\(provider.rawValue)'\"")
         }
         if !report.failures.isEmpty {
             lines.append("Failed IDs:")

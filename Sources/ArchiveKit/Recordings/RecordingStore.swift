@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The recordings directory beside the archive: each file is named by the
@@ -138,6 +139,8 @@ public enum RecordingStoreError: Error, Sendable, CustomStringConvertible {
     case cannotCreate(String, String)
     case cannotWrite(String, String)
     case diskFull(String)
+    case cannotRead(String, String)
+    case damaged(String, found: String, expected: String)
 
     public var description: String {
         switch self {
@@ -145,8 +148,48 @@ public enum RecordingStoreError: Error, Sendable, CustomStringConvertible {
             "cannot create \(path): \(reason). Check the directory, or choose another with --recordings-dir."
         case .cannotWrite(let path, let reason):
             "cannot write \(path): \(reason)."
+        case .cannotRead(let path, let reason):
+            "cannot read \(path): \(reason)."
+        case .damaged(let path, let found, let expected):
+            "\(path) is damaged: its SHA-256 is \(found), not \(expected) as archived. Run 'archive recordings' after deleting its row (sqlite3 <db> \"DELETE FROM recordings WHERE sha256 = '\(expected)'\") to fetch it again."
         case .diskFull(let path):
             "the disk holding \(path) is full. Free some space and run the same command again; finished recordings are kept."
+        }
+    }
+}
+
+extension RecordingStore {
+    /// Copies an archived file to `destination` (`-`: standard output),
+    /// hashing it on the way; a file whose bytes no longer match its name is
+    /// reported, and a partial copy removed.
+    public static func copy(_ source: String, to destination: String, sha256 expected: String) throws(RecordingStoreError) {
+        guard let input = FileHandle(forReadingAtPath: source) else {
+            throw .cannotRead(source, FileManager.default.fileExists(atPath: source)
+                ? "permission denied" : "the file is missing; check --recordings-dir, or fetch it again with 'archive recordings'")
+        }
+        defer { try? input.close() }
+        let output: FileHandle
+        if destination == "-" {
+            output = FileHandle.standardOutput
+        } else {
+            let fd = open(destination, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw .cannotCreate(destination, String(cString: strerror(errno))) }
+            output = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        }
+        var hasher = SHA256()
+        do {
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                hasher.update(data: chunk)
+                try output.write(contentsOf: chunk)
+            }
+        } catch {
+            if destination != "-" { unlink(destination) }
+            throw .cannotWrite(destination, "\(error)")
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        if digest != expected {
+            if destination != "-" { unlink(destination) }
+            throw .damaged(source, found: digest, expected: expected)
         }
     }
 }

@@ -70,7 +70,9 @@ extension ArchiveStore {
         }
     }
 
-    static func upsert(_ call: NormalizedCall, fetchedAt: String, db: Database) throws {
+    /// Stores a call and replaces its derived rows. `clearingFailure` drops its
+    /// `sync_failures` row, as a successful fetch should (a rebuild does not fetch).
+    static func upsert(_ call: NormalizedCall, fetchedAt: String, db: Database, clearingFailure: Bool = true) throws {
         let key: StatementArguments = [call.provider.rawValue, call.callID]
         // The upsert keeps the call's `id`, so the children below point at it.
         let upserted = try Int64.fetchOne(db.cachedStatement(sql: SQL.upsertCall), arguments: [
@@ -80,7 +82,7 @@ extension ArchiveStore {
             call.threadID, call.conversationID, call.providerCallID, call.campaignID, call.answeredBy,
             call.sentiment, call.disconnectionReason, call.transcript, call.recordingURL,
             call.recordingEnabled, call.isBilled, call.metadata, call.variables, call.isFinal,
-            call.rawJSON, fetchedAt,
+            call.rawJSON, fetchedAt, call.costUSD,
         ])
         guard let callRef = upserted else { throw DatabaseError(message: "the call upsert returned no id") }
         let ref: StatementArguments = [callRef]
@@ -88,7 +90,9 @@ extension ArchiveStore {
         try db.cachedStatement(sql: "DELETE FROM transcript_turns WHERE call_ref = ?").execute(arguments: ref)
         try db.cachedStatement(sql: "DELETE FROM call_analysis WHERE call_ref = ?").execute(arguments: ref)
         try db.cachedStatement(sql: "DELETE FROM post_analysis_fields WHERE call_ref = ?").execute(arguments: ref)
-        try db.cachedStatement(sql: "DELETE FROM sync_failures WHERE provider = ? AND call_id = ?").execute(arguments: key)
+        if clearingFailure {
+            try db.cachedStatement(sql: "DELETE FROM sync_failures WHERE provider = ? AND call_id = ?").execute(arguments: key)
+        }
 
         let insertTurn = try db.cachedStatement(sql: SQL.insertTurn)
         let insertLatency = try db.cachedStatement(sql: SQL.insertLatency)
@@ -129,6 +133,7 @@ extension ArchiveStore {
             "assistant_name", "voice_id", "voice_name", "thread_id", "conversation_id", "provider_call_id",
             "campaign_id", "answered_by", "sentiment", "disconnection_reason", "transcript", "recording_url",
             "recording_enabled", "is_billed", "metadata", "variables", "is_final", "raw_json", "fetched_at",
+            "cost_usd",
         ]
         static let upsertCall = upsert(table: "calls", columns: callColumns, key: ["provider", "call_id"]) + " RETURNING id"
         static let upsertFailure = upsert(

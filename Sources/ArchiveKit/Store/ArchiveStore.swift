@@ -23,6 +23,7 @@ public final class ArchiveStore: Sendable {
                 let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
                 let store = ArchiveStore(writer: pool, path: path)
                 try store.migrate()
+                try store.runPendingWork()
                 return store
             } catch let error as DatabaseError where racedAnotherOpener(error) && attempt < 40 {
                 Thread.sleep(forTimeInterval: 0.025 * Double(min(attempt, 8)))
@@ -66,6 +67,7 @@ public final class ArchiveStore: Sendable {
     public static func inMemory() throws -> ArchiveStore {
         let store = ArchiveStore(writer: try DatabaseQueue(configuration: configuration(readOnly: false)), path: nil)
         try store.migrate()
+        try store.runPendingWork()
         return store
     }
 

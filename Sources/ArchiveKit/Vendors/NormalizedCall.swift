@@ -28,6 +28,8 @@ public struct NormalizedCall: Sendable, Equatable {
     public var recordingURL: String?
     public var recordingEnabled: Bool?
     public var isBilled: Bool?
+    /// What the vendor charged for the call, in US dollars (migration 0005).
+    public var costUSD: Double?
     /// JSON text.
     public var metadata: String?
     /// JSON text.

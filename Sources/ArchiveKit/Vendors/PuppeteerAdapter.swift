@@ -23,6 +23,8 @@ public struct PuppeteerAdapter: VendorAdapter {
         out.endedAt = Self.time(call["end_timestamp"])
         out.createdAt = call["created_at"]?.text.flatMap(Timestamp.fromISO8601)
         out.scheduledFor = call["scheduled_for"]?.text.flatMap(Timestamp.fromISO8601)
+        // Retell's shape: {"combined_cost": cents, ...}.
+        out.costUSD = call["call_cost"]?.object?["combined_cost"]?.double.flatMap { $0.isFinite ? $0 / 100 : nil }
         out.durationMs = call["duration_ms"]?.double.flatMap { $0.isFinite && abs($0) < 9.0e15 ? Int64($0.rounded()) : nil }
         out.threadID = call["thread_id"]?.text
         out.conversationID = call["conversation_id"]?.text

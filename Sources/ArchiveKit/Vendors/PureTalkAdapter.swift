@@ -40,6 +40,7 @@ public struct PureTalkAdapter: VendorAdapter {
         out.recordingURL = call["call_recording_url"]?.text
         out.recordingEnabled = call["call_recording_enabled"]?.bool
         out.isBilled = call["is_billed"]?.bool
+        out.costUSD = call["call_cost"]?.double.flatMap { $0.isFinite ? $0 : nil }  // dollars
         out.metadata = call["metadata"]?.jsonColumn
         out.variables = call["variables"]?.jsonColumn
         out.turns = Lenient.turns(call["transcript_object"])
