@@ -30,7 +30,7 @@ public enum CallFactory {
     }
 
     /// Whether the call has a recording yet: only calls that have ended do.
-    static func hasRecording(_ vendor: SimulatedVendor, id: String) -> Bool {
+    public static func hasRecording(_ vendor: SimulatedVendor, id: String) -> Bool {
         !id.contains(SimulatedVendor.notFoundMarker) && summary(vendor, id: id).ended
     }
 

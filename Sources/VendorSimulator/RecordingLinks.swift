@@ -54,7 +54,7 @@ public struct RecordingLinks: Sendable {
 
     /// Whether PureTalk's API path answers this call's recording with a redirect
     /// to storage (about a third of calls) instead of the bytes.
-    static func pureTalkRedirects(_ id: String) -> Bool {
+    public static func pureTalkRedirects(_ id: String) -> Bool {
         var rng = SplitMix64("recording-redirect:\(id)")
         return rng.int(0...2) == 0
     }

@@ -28,7 +28,7 @@ import Testing
         let strict = try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM pragma_table_list WHERE strict = 1 AND schema = 'main' ORDER BY name")
         }
-        #expect(strict == ["call_analysis", "calls", "listing_ids", "listings", "post_analysis_fields", "recording_failures", "recordings",
+        #expect(strict == ["call_analysis", "calls", "listing_ids", "listings", "pending_work", "post_analysis_fields", "recording_failures", "recordings",
                           "sync_failures", "sync_runs", "transcript_turns", "turn_latencies"])
     }
 

@@ -67,14 +67,26 @@ extension ArchiveStore {
         }
     }
 
-    /// Up to `limit` IDs of final calls still missing their recording, after `afterID`
+    /// Which of `ids` have their recording archived already.
+    public func archivedRecordings(provider: Provider, among ids: some Collection<String>) throws(StoreError) -> Set<String> {
+        try mapped {
+            try writer.read { db in
+                let statement = try db.cachedStatement(sql: "SELECT 1 FROM recordings WHERE provider = ? AND call_id = ?")
+                var found = Set<String>()
+                for id in ids where try Bool.fetchOne(statement, arguments: [provider.rawValue, id]) != nil { found.insert(id) }
+                return found
+            }
+        }
+    }
+
+    /// Up to `limit` IDs of ended calls still missing their recording, after `afterID`
     /// in ID order: `archive recordings` walks them page by page.
     public func callsMissingRecordings(provider: Provider, after afterID: String?, limit: Int) throws(StoreError) -> [String] {
         try mapped {
             try writer.read { db in
                 try String.fetchAll(db, sql: """
                     SELECT call_id FROM calls c
-                    WHERE provider = ? AND call_id > ? AND is_final = 1 AND recording_url IS NOT NULL
+                    WHERE provider = ? AND call_id > ? AND (is_final = 1 OR ended_at IS NOT NULL) AND recording_url IS NOT NULL
                       AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_ref = c.id)
                     ORDER BY call_id LIMIT ?
                     """, arguments: [provider.rawValue, afterID ?? "", limit])

@@ -1,6 +1,8 @@
-/// The IDs of archived final calls whose recording is not archived yet, read
-/// from the archive a page at a time: `archive recordings` runs a sync over
-/// them, which skips their Get Call and downloads only the recording.
+/// The IDs of archived calls that have ended but whose recording is not
+/// archived yet, read from the archive a page at a time: `archive recordings`
+/// runs a sync over them, which downloads the recordings of final calls with
+/// their stored link (skipping their Get Call), and fetches the others again
+/// first, as any sync does.
 public actor MissingRecordingsSource: IDSource {
     private let store: ArchiveStore
     private let provider: Provider

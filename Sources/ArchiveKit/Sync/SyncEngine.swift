@@ -208,10 +208,13 @@ public final class SyncEngine: Sendable {
                 }
                 let final: Set<String>
                 var missingRecordings: [String: String] = [:]
+                var haveRecordings = Set<String>()
                 do {
                     final = configuration.refresh ? [] : try store.finalIDs(provider: configuration.provider, among: fresh)
-                    if recordings != nil, !final.isEmpty {
+                    if recordings != nil {
                         missingRecordings = try store.missingRecordings(provider: configuration.provider, among: final)
+                        haveRecordings = try store.archivedRecordings(provider: configuration.provider,
+                                                                      among: fresh.filter { !final.contains($0) })
                     }
                 } catch {
                     halt(.storageFailed("\(error)"))
@@ -229,6 +232,7 @@ public final class SyncEngine: Sendable {
                     if Task.isCancelled { break reading }
                     inFlight += 1
                     let storedLink = missingRecordings[id]
+                    let wantsRecording = !haveRecordings.contains(id)
                     group.addTask {
                         if let storedLink, let recordings {
                             await self.archiveRecording(id, link: storedLink, with: recordings, into: queue)
@@ -239,7 +243,8 @@ public final class SyncEngine: Sendable {
                         switch outcome {
                         case .archived(let call):
                             await queue.append(.archived(call))
-                            if let recordings, call.isFinal, let link = call.recordingURL {
+                            // A call still in progress has no recording yet; one archived already is kept.
+                            if let recordings, wantsRecording, call.isFinal || call.endedAt != nil, let link = call.recordingURL {
                                 await self.archiveRecording(id, link: link, with: recordings, into: queue)
                             }
                         case .failed(let failure), .unavailable(let failure): await queue.append(.failed(failure))
