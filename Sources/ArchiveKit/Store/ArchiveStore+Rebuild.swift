@@ -4,7 +4,7 @@ import GRDB
 /// What a rebuild did.
 public struct RebuildReport: Sendable {
     public var calls = 0
-    /// Calls whose stored body no longer decodes; their rows were left as they were.
+    /// Calls whose stored body no longer decodes, or does not name the call; their rows were left as they were.
     public var failed: [(provider: String, callID: String, error: String)] = []
 }
 
@@ -29,8 +29,13 @@ extension ArchiveStore {
                     for row in rows {
                         let providerName: String = row["provider"], callID: String = row["call_id"]
                         guard let provider = Provider(rawValue: providerName) else { continue }
+                        let body: String = row["raw_json"]
+                        guard provider.callID(inBody: body) == callID else {
+                            failed.append((providerName, callID, "the stored body does not name this call, so there is nothing to derive from it"))
+                            continue
+                        }
                         do {
-                            let call = try provider.adapter.decode(body: row["raw_json"], requestedID: callID)
+                            let call = try provider.adapter.decode(body: body, requestedID: callID)
                             try db.inSavepoint {
                                 try Self.upsert(call, fetchedAt: row["fetched_at"], db: db, clearingFailure: false)
                                 return .commit
