@@ -41,26 +41,20 @@ enum SyncSummary {
         if c.invalidLines > report.invalidLines.count {
             lines.append("  … and \(c.invalidLines - report.invalidLines.count) more invalid lines (-v lists every one).")
         }
-        if !report.recordingFailures.isEmpty {
-            lines.append("Recordings not archived:")
-            for failure in report.recordingFailures {
-                lines.append("  \(failure.callID): \(failure.error)")
-            }
-            if c.recordingFailures > report.recordingFailures.count {
-                lines.append("  … and \(c.recordingFailures - report.recordingFailures.count) more.")
-            }
-            lines.append("All of them: sqlite3 \(databasePath) \"SELECT call_id, http_status, error FROM recording_failures WHERE provider = '\(provider.rawValue)'\"")
-        }
-        if !report.failures.isEmpty {
-            lines.append("Failed IDs:")
-            for failure in report.failures {
-                lines.append("  \(failure.callID): \(failure.error)")
-            }
-            if c.failed > report.failures.count {
-                lines.append("  … and \(c.failed - report.failures.count) more.")
-            }
-            lines.append("All failures: sqlite3 \(databasePath) \"SELECT call_id, http_status, error FROM sync_failures WHERE provider = '\(provider.rawValue)'\"")
-        }
+        lines += failureList("Recordings not archived:", report.recordingFailures.map { ($0.callID, $0.error) },
+                             total: c.recordingFailures, table: "recording_failures", provider: provider, databasePath: databasePath)
+        lines += failureList("Failed IDs:", report.failures.map { ($0.callID, $0.error) },
+                             total: c.failed, table: "sync_failures", provider: provider, databasePath: databasePath)
         return lines.joined(separator: "\n")
+    }
+
+    /// The first failures of one kind, and the query that lists them all.
+    private static func failureList(_ title: String, _ examples: [(id: String, error: String)], total: Int, table: String,
+                                    provider: Provider, databasePath: String) -> [String] {
+        guard !examples.isEmpty else { return [] }
+        var lines = [title] + examples.map { "  \($0.id): \($0.error)" }
+        if total > examples.count { lines.append("  … and \(total - examples.count) more.") }
+        lines.append("All of them: sqlite3 \(databasePath) \"SELECT call_id, http_status, error FROM \(table) WHERE provider = '\(provider.rawValue)'\"")
+        return lines
     }
 }
