@@ -40,7 +40,10 @@ enum DownloadError: Error, Sendable, CustomStringConvertible {
 
 /// Streams recordings to disk over async-http-client, hashing as it writes.
 ///
-/// The API key goes only to the vendor API's own origin (scheme, host and
+/// It has its own HTTP client (no decompression, no body cap but its own, a
+/// read timeout that bounds silence rather than the download), but not the
+/// key: `VendorClient` holds that, and adds it on request. The API key goes
+/// only to the vendor API's own origin (scheme, host and
 /// port of `--base-url`): PureTalk's recording path gets it; a signed storage
 /// URL elsewhere does not, nor does any redirect off the API host. Redirects
 /// are followed here, hop by hop, so that rule holds on each one.
@@ -49,28 +52,19 @@ final class RecordingDownloader: Sendable {
     static let maxBytes = 2 << 30
     static let maxRedirects = 5
 
-    let provider: Provider
-    let baseURL: BaseURL
-    private let apiKey: String
+    /// The API's client: its origin, its key, and redaction.
+    let api: VendorClient
     private let http: HTTPClient
 
-    init(provider: Provider, baseURL: BaseURL, apiKey: String, timeout: Duration, concurrency: Int) {
-        self.provider = provider
-        self.baseURL = baseURL
-        self.apiKey = apiKey
+    var provider: Provider { api.provider }
+
+    init(api: VendorClient, timeout: Duration, concurrency: Int) {
+        self.api = api
         let configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: TimeAmount(timeout)),  // read: the longest silence mid-download
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, concurrency)))
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }
-
-    /// Whether `url` is on the API's origin, the only place the key may go.
-    func isAPIHost(_ url: URLComponents) -> Bool {
-        guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return false }
-        func port(_ scheme: String, _ explicit: Int?) -> Int { explicit ?? (scheme == "https" ? 443 : 80) }
-        return scheme == baseURL.scheme && host == baseURL.host.lowercased()
-            && port(scheme, url.port) == port(baseURL.scheme, baseURL.port)
     }
 
     /// Downloads `link` into `file` (emptied first), following redirects.
@@ -83,10 +77,10 @@ final class RecordingDownloader: Sendable {
             guard scheme == "https" || (scheme == "http" && BaseURL.isLoopback(host)) else {
                 throw DownloadError.unsafeURL("the recording link uses \(scheme)://\(host); only https:// (or http:// to this machine) is fetched")
             }
-            let apiHost = isAPIHost(components)
+            let apiHost = api.baseURL.isSameOrigin(components)
             var request = HTTPClientRequest(url: url)
             request.method = .GET
-            if apiHost { request.headers.add(name: provider.authHeaderName, value: apiKey) }
+            if apiHost { api.addKey(to: &request.headers) }
             request.headers.add(name: "User-Agent", value: "archive/\(ArchiveVersion.current)")
             let response = try await http.execute(request, deadline: .now() + .hours(2))
             let status = Int(response.status.code)
@@ -99,10 +93,9 @@ final class RecordingDownloader: Sendable {
                 continue
             }
             guard (200...299).contains(status) else {
-                var detail = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
-                let text = detail.readString(length: min(detail.readableBytes, 200)) ?? ""
+                let detail = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
                 return .refused(status: status, retryAfter: response.headers.first(name: "Retry-After"),
-                                detail: redact(text), fromAPIHost: apiHost)
+                                detail: api.excerpt(detail.readableBytesView), fromAPIHost: apiHost)
             }
             let contentType = response.headers.first(name: "Content-Type")
             if let type = contentType?.lowercased(), type.hasPrefix("text/") || type.contains("json") || type.contains("xml") {
@@ -123,14 +116,10 @@ final class RecordingDownloader: Sendable {
                 }
             }
             if let expected, expected != size { throw DownloadError.truncated(expected: expected, received: size) }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = hasher.finalize().hex
             return .complete(sha256: digest, size: size, contentType: contentType, url: url)
         }
         throw DownloadError.tooManyRedirects(Self.maxRedirects)
-    }
-
-    func redact(_ text: String) -> String {
-        apiKey.isEmpty ? text : text.replacingOccurrences(of: apiKey, with: "[redacted]")
     }
 
     func shutdown() async {

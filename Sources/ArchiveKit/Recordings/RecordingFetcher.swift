@@ -54,7 +54,7 @@ struct RecordingFetcher: Sendable {
                     return .archived(RecordingRow(provider: downloader.provider, callID: callID, sha256: sha256, size: size,
                                                   contentType: contentType, file: name, sourceURL: url))
                 case .refused(let status, let after, let detail, let fromAPIHost):
-                    let said = detail.isEmpty ? "" : ": " + Self.oneLine(detail)
+                    let said = detail.isEmpty ? "" : ": " + detail
                     switch status {
                     case 403 where !fromAPIHost, 404 where !fromAPIHost:
                         if refreshed {
@@ -92,10 +92,10 @@ struct RecordingFetcher: Sendable {
                 return .cancelled
             } catch let error as HTTPClientError {
                 if Task.isCancelled { return .cancelled }
-                lastError = downloader.redact(CallFetcher.describe(error))
+                lastError = downloader.api.redact(CallFetcher.describe(error))
             } catch {
                 if Task.isCancelled { return .cancelled }
-                lastError = downloader.redact("network error: \(error)")
+                lastError = downloader.api.redact("network error: \(error)")
             }
             guard attempt < policy.maxAttempts else {
                 return failure("\(lastError) (gave up after \(attempt) attempts)", status: lastStatus)
@@ -108,9 +108,5 @@ struct RecordingFetcher: Sendable {
                 return .cancelled
             }
         }
-    }
-
-    private static func oneLine(_ text: String) -> String {
-        String(text.map { $0.isNewline ? " " : $0 }).trimmingWhitespace()
     }
 }

@@ -186,7 +186,7 @@ extension RecordingStore {
             if destination != "-" { unlink(destination) }
             throw .cannotWrite(destination, "\(error)")
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().hex
         if digest != expected {
             if destination != "-" { unlink(destination) }
             throw .damaged(source, found: digest, expected: expected)

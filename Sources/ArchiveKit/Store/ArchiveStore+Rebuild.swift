@@ -29,13 +29,13 @@ extension ArchiveStore {
                     for row in rows {
                         let providerName: String = row["provider"], callID: String = row["call_id"]
                         guard let provider = Provider(rawValue: providerName) else { continue }
-                        let body: String = row["raw_json"]
-                        guard provider.callID(inBody: body) == callID else {
-                            failed.append((providerName, callID, "the stored body does not name this call, so there is nothing to derive from it"))
-                            continue
-                        }
                         do {
-                            let call = try provider.adapter.decode(body: body, requestedID: callID)
+                            let call = try provider.adapter.decode(body: row["raw_json"], requestedID: callID)
+                            // A placeholder body (`{}`) decodes to an empty call: it must not wipe the rows.
+                            guard call.bodyNamesCall else {
+                                failed.append((providerName, callID, "the stored body does not name this call, so there is nothing to derive from it"))
+                                continue
+                            }
                             try db.inSavepoint {
                                 try Self.upsert(call, fetchedAt: row["fetched_at"], db: db, clearingFailure: false)
                                 return .commit

@@ -135,12 +135,9 @@ struct CallFetcher: Sendable {
         }
     }
 
-    /// A short, single-line, key-free excerpt of an error body, for `sync_failures.error`.
+    /// `: ` and an excerpt of the error body, for `sync_failures.error`.
     private func snippet(_ body: [UInt8]) -> String {
-        guard !body.isEmpty else { return "" }
-        let text = String(decoding: body.prefix(200), as: UTF8.self)
-            .map { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true ? " " : String($0) }.joined()
-        return ": " + client.redact(text.trimmingWhitespace())
+        body.isEmpty ? "" : ": " + client.excerpt(body)
     }
 
     private func failure(_ id: String, _ refusal: Refusal, attempts: Int) -> SyncFailure {

@@ -160,8 +160,7 @@ public actor CallListing: IDSource {
                     problem = "HTTP \(answer.status)"
                     retryAfter = RetryPolicy.parseRetryAfter(answer.retryAfter)
                 default:
-                    let text = client.redact(String(decoding: answer.body.prefix(200), as: UTF8.self))
-                    throw ListingError.failed("HTTP \(answer.status) for a page of List Calls: \(text)")
+                    throw ListingError.failed("HTTP \(answer.status) for a page of List Calls: \(client.excerpt(answer.body))")
                 }
             } catch let error as ListingError {
                 throw error

@@ -145,11 +145,10 @@ public final class SyncEngine: Sendable {
         var downloader: RecordingDownloader?
         var recordings: RecordingFetcher?
         if let recordingStore = configuration.recordings {
-            let client = RecordingDownloader(provider: configuration.provider, baseURL: configuration.baseURL,
-                                             apiKey: configuration.apiKey, timeout: configuration.timeout,
-                                             concurrency: configuration.concurrency)
-            downloader = client
-            recordings = RecordingFetcher(downloader: client, store: recordingStore, policy: configuration.retry, logger: logger) { id in
+            let recordingClient = RecordingDownloader(api: client, timeout: configuration.timeout,
+                                                      concurrency: configuration.concurrency)
+            downloader = recordingClient
+            recordings = RecordingFetcher(downloader: recordingClient, store: recordingStore, policy: configuration.retry, logger: logger) { id in
                 // A fresh Get Call, only for its new recording link.
                 if case .archived(let call) = await fetcher.fetch(id) { return call.recordingURL }
                 return nil

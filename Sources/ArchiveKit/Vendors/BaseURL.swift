@@ -48,6 +48,14 @@ public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
+    /// Whether `url` has this base's origin (scheme, host and port, with the
+    /// scheme's default port filled in): the only place the API key may go.
+    public func isSameOrigin(_ url: URLComponents) -> Bool {
+        guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return false }
+        func port(_ scheme: String, _ explicit: Int?) -> Int { explicit ?? (scheme == "https" ? 443 : 80) }
+        return scheme == self.scheme && host == self.host.lowercased() && port(scheme, url.port) == port(self.scheme, self.port)
+    }
+
     /// `{base}/calls/{id}`, the ID percent-encoded as exactly one path segment.
     public func callURL(_ id: String) -> String {
         "\(description)/calls/\(Self.encodePathSegment(id))"

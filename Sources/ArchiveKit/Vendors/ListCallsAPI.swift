@@ -74,8 +74,7 @@ enum ListCallsAPI {
     static func nextPage(_ provider: Provider, baseURL: BaseURL, query: ListingQuery, next: String) throws(ListingError) -> String {
         switch provider {
         case .puretalk:
-            guard let url = URLComponents(string: next), url.scheme?.lowercased() == baseURL.scheme,
-                  url.host?.lowercased() == baseURL.host.lowercased(), url.port == baseURL.port,
+            guard let url = URLComponents(string: next), baseURL.isSameOrigin(url),
                   url.percentEncodedPath.hasPrefix(baseURL.path + "/")
             else { throw .vendor("the next page's URL \(next.debugDescription) is not on \(baseURL); it was not followed, so the API key stays there") }
             return next

@@ -38,6 +38,9 @@ public struct NormalizedCall: Sendable, Equatable {
     public var isFinal: Bool
     /// The response body exactly as received.
     public var rawJSON: String
+    /// Whether the body carries the call's ID itself (a sync accepts a body
+    /// without one; a rebuild derives only from a body that names its call).
+    public var bodyNamesCall = false
     public var turns: [Turn] = []
     public var analysis: Analysis?
     public var fields: [Field] = []

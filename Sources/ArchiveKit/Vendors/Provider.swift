@@ -44,16 +44,3 @@ public enum Provider: String, Sendable, CaseIterable, Codable {
         }
     }
 }
-
-extension Provider {
-    /// The call ID a stored body names (PureTalk's `results.call_id`, PuppeteerAI's `id`).
-    /// A rebuild re-derives a call only from a body that names it, so a
-    /// placeholder body can never wipe its rows.
-    func callID(inBody body: String) -> String? {
-        guard let object = (try? JSONParser.parse(body))?.object else { return nil }
-        switch self {
-        case .puretalk: return object["results"]?.object?["call_id"]?.text
-        case .puppeteer: return object["id"]?.text
-        }
-    }
-}

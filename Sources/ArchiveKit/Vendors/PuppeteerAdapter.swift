@@ -11,9 +11,10 @@ public struct PuppeteerAdapter: VendorAdapter {
             throw .notACall("PuppeteerAI reported an error: \(detail.text ?? "no detail")")
         }
         try Self.contract.check(.object(call))
-        try checkID(call["id"], requestedID: requestedID)
+        let named = try checkID(call["id"], requestedID: requestedID)
 
         var out = NormalizedCall(provider: .puppeteer, callID: requestedID, rawJSON: body)
+        out.bodyNamesCall = named
         out.status = call["status"]?.text
         out.direction = call["direction"]?.text
         out.callType = call["call_type"]?.text

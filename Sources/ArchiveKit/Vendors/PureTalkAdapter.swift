@@ -14,9 +14,10 @@ public struct PureTalkAdapter: VendorAdapter {
         guard let call = envelope["results"]?.object else {
             throw .notACall("response has no \"results\" call object")
         }
-        try checkID(call["call_id"], requestedID: requestedID)
+        let named = try checkID(call["call_id"], requestedID: requestedID)
 
         var out = NormalizedCall(provider: .puretalk, callID: requestedID, rawJSON: body)
+        out.bodyNamesCall = named
         out.status = call["status"]?.text
         out.direction = call["call_type"]?.text.map(Self.direction)
         out.callType = call["protocol"]?.text

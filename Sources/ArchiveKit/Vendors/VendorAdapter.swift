@@ -50,11 +50,12 @@ extension VendorAdapter {
         return object
     }
 
-    /// Checks the body's own ID against the one requested; a missing ID is accepted.
-    func checkID(_ received: JSONValue?, requestedID: String) throws(DecodeError) {
-        if let received = received?.text, received != requestedID {
-            throw .idMismatch(received: received)
-        }
+    /// Checks the body's own ID against the one requested; a missing ID is
+    /// accepted. Returns whether the body named the call.
+    func checkID(_ received: JSONValue?, requestedID: String) throws(DecodeError) -> Bool {
+        guard let received = received?.text else { return false }
+        if received != requestedID { throw .idMismatch(received: received) }
+        return true
     }
 }
 

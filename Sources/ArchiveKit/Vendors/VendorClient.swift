@@ -52,7 +52,7 @@ public final class VendorClient: Sendable {
     func get(_ url: String) async throws -> VendorAnswer {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
-        request.headers.add(name: provider.authHeaderName, value: apiKey)
+        addKey(to: &request.headers)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "archive/\(ArchiveVersion.current)")
         let response = try await http.execute(request, timeout: TimeAmount(timeout))
@@ -62,6 +62,20 @@ public final class VendorClient: Sendable {
             retryAfter: response.headers.first(name: "Retry-After"),
             location: response.headers.first(name: "Location"),
             body: buffer.readBytes(length: buffer.readableBytes) ?? [])
+    }
+
+    /// Puts the key in the provider's header. The client is the key's only
+    /// holder; callers add it only for URLs on `baseURL`'s origin.
+    func addKey(to headers: inout HTTPHeaders) {
+        headers.add(name: provider.authHeaderName, value: apiKey)
+    }
+
+    /// A short, single-line, key-free excerpt of an error body, for error
+    /// messages and the failure tables; empty for an empty body.
+    func excerpt(_ body: some Collection<UInt8>) -> String {
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+            .map { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true ? " " : String($0) }.joined()
+        return redact(text.trimmingWhitespace())
     }
 
     /// Removes the API key from text that may echo it (a vendor error page, say),
