@@ -10,7 +10,7 @@ import VendorSimulator
 @Suite(.timeLimit(.minutes(3)))
 struct RecordingTests {
     static func sha256(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: bytes).hex
     }
 
     func recordingRows(_ store: ArchiveStore, _ vendor: SimulatedVendor) throws -> [String: Row] {
@@ -153,15 +153,11 @@ struct RecordingTests {
             let env = ["PUPPETEER_API_KEY": "sim-key"]
             let sync = try CLI.spawn(arguments, environment: env, in: dir.url)
             let temp = dir.path("archive.sqlite.recordings/.tmp")
-            var waited = 0
-            func partialBytes() -> Int {
+            @Sendable func partialBytes() -> Int {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: temp)) ?? []
                 return names.compactMap { try? FileManager.default.attributesOfItem(atPath: temp + "/" + $0)[.size] as? Int }.reduce(0, +)
             }
-            while partialBytes() < 100_000, waited < 1500 {
-                try await Task.sleep(for: .milliseconds(20))
-                waited += 1
-            }
+            await pollUntil(timeout: .seconds(30)) { partialBytes() >= 100_000 }
             kill(sync.processIdentifier, SIGKILL)
             sync.waitUntilExit()
             #expect(sync.terminationReason == .uncaughtSignal)

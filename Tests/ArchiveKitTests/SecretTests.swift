@@ -58,10 +58,9 @@ struct SecretTests {
                 crash.standardOutput = crashOut
                 crash.standardError = crashOut
                 try crash.run()
-                var waited = 0
-                while (try? Data(contentsOf: dir.url.appendingPathComponent("crash.sqlite-wal")))?.count ?? 0 < 100_000, waited < 100 {
-                    try await Task.sleep(for: .milliseconds(50))
-                    waited += 1
+                let wal = dir.path("crash.sqlite-wal")
+                await pollUntil(timeout: .seconds(5), interval: .milliseconds(50)) {
+                    (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0 >= 100_000
                 }
                 kill(crash.processIdentifier, SIGKILL)
                 outputs.append(String(decoding: crashOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))

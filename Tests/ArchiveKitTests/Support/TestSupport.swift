@@ -174,3 +174,24 @@ enum MountNamespace {
         return process.terminationStatus
     }
 }
+
+/// Polls `condition` every `interval` until it holds or `timeout` passes;
+/// returns whether it held. It polls on a thread of its own: with two cores
+/// the cooperative pool has two threads, and while other tests block them
+/// (waiting for processes), a `Task.sleep` loop may wake seconds late and miss
+/// a moment the test must catch, such as a child process mid-download. Nor
+/// does it block a pool thread, which would starve the tests that time requests.
+@discardableResult
+func pollUntil(timeout: Duration, interval: Duration = .milliseconds(20),
+               _ condition: @escaping @Sendable () -> Bool) async -> Bool {
+    await withCheckedContinuation { continuation in
+        Thread {
+            let deadline = ContinuousClock.now + timeout
+            while !condition() {
+                guard ContinuousClock.now < deadline else { return continuation.resume(returning: false) }
+                Thread.sleep(forTimeInterval: interval.seconds)
+            }
+            continuation.resume(returning: true)
+        }.start()
+    }
+}
