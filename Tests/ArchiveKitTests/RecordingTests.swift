@@ -157,8 +157,8 @@ struct RecordingTests {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: temp)) ?? []
                 return names.compactMap { try? FileManager.default.attributesOfItem(atPath: temp + "/" + $0)[.size] as? Int }.reduce(0, +)
             }
-            await pollUntil(timeout: .seconds(30)) { partialBytes() >= 100_000 }
-            kill(sync.processIdentifier, SIGKILL)
+            let pid = sync.processIdentifier
+            await pollUntil(timeout: .seconds(30)) { partialBytes() >= 100_000 } then: { kill(pid, SIGKILL) }
             sync.waitUntilExit()
             #expect(sync.terminationReason == .uncaughtSignal)
             #expect(partialBytes() > 0, "the kill was meant to land mid-download")

@@ -58,11 +58,10 @@ struct SecretTests {
                 crash.standardOutput = crashOut
                 crash.standardError = crashOut
                 try crash.run()
-                let wal = dir.path("crash.sqlite-wal")
+                let wal = dir.path("crash.sqlite-wal"), pid = crash.processIdentifier
                 await pollUntil(timeout: .seconds(5), interval: .milliseconds(50)) {
                     (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0 >= 100_000
-                }
-                kill(crash.processIdentifier, SIGKILL)
+                } then: { kill(pid, SIGKILL) }
                 outputs.append(String(decoding: crashOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
                 crash.waitUntilExit()
                 for file in ["crash.sqlite", "crash.sqlite-wal", "crash.sqlite-shm"] {

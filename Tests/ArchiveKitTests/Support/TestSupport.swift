@@ -175,23 +175,28 @@ enum MountNamespace {
     }
 }
 
-/// Polls `condition` every `interval` until it holds or `timeout` passes;
-/// returns whether it held. It polls on a thread of its own: with two cores
-/// the cooperative pool has two threads, and while other tests block them
-/// (waiting for processes), a `Task.sleep` loop may wake seconds late and miss
-/// a moment the test must catch, such as a child process mid-download. Nor
-/// does it block a pool thread, which would starve the tests that time requests.
+/// Polls `condition` every `interval` until it holds or `timeout` passes, then
+/// runs `action` (whether it held or not) and returns whether it held.
+///
+/// Both happen on a thread of its own: with two cores the cooperative pool has
+/// two threads, and while other tests block them (waiting for processes), a
+/// task may resume seconds late and miss a moment the test must catch, such as
+/// a child process mid-download; so `action` (the kill) must not wait for the
+/// pool either. Nor does it block a pool thread, which would make the tests
+/// that time requests late.
 @discardableResult
-func pollUntil(timeout: Duration, interval: Duration = .milliseconds(20),
-               _ condition: @escaping @Sendable () -> Bool) async -> Bool {
+func pollUntil(timeout: Duration, interval: Duration = .milliseconds(20), _ condition: @escaping @Sendable () -> Bool,
+               then action: @escaping @Sendable () -> Void = {}) async -> Bool {
     await withCheckedContinuation { continuation in
         Thread {
             let deadline = ContinuousClock.now + timeout
-            while !condition() {
-                guard ContinuousClock.now < deadline else { return continuation.resume(returning: false) }
+            var held = condition()
+            while !held, ContinuousClock.now < deadline {
                 Thread.sleep(forTimeInterval: interval.seconds)
+                held = condition()
             }
-            continuation.resume(returning: true)
+            action()
+            continuation.resume(returning: held)
         }.start()
     }
 }
