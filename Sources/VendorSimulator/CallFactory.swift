@@ -19,6 +19,8 @@ public enum CallFactory {
         switch vendor {
         case .puretalk: return pureTalk(id: id, call: call, links: links, rng: &rng)
         case .puppeteer: return puppeteer(id: id, call: call, links: links, rng: &rng)
+        case .retell: return retell(id: id, call: call, links: links, rng: &rng)
+        case .vapi: return vapi(id: id, call: call, links: links, rng: &rng)
         }
     }
 
@@ -26,7 +28,8 @@ public enum CallFactory {
     static func summary(_ vendor: SimulatedVendor, id: String) -> (start: Int, created: Int, ended: Bool, stage: SimulatedCall.Stage) {
         var rng = SplitMix64("\(vendor.rawValue):\(id)")
         let call = SimulatedCall(rng: &rng)
-        return (call.start, call.start - 60, call.stage != .ongoing && call.stage != .scheduled, call.stage)
+        let created = vendor == .vapi ? vapiCreated(id) ?? call.start - 60 : call.start - 60
+        return (call.start, created, call.stage != .ongoing && call.stage != .scheduled, call.stage)
     }
 
     /// Whether the call has a recording yet: only calls that have ended do.
@@ -44,11 +47,14 @@ public enum CallFactory {
         case (.puppeteer, .ongoing): "ongoing"
         case (.puppeteer, .failed): "error"
         case (.puppeteer, _): "ended"
+        case (.retell, .scheduled): "registered"
+        case (.retell, .ongoing): "ongoing"
+        case (.retell, .failed): "error"
+        case (.retell, _): "ended"
+        case (.vapi, .scheduled): "queued"
+        case (.vapi, .ongoing): "in-progress"
+        case (.vapi, _): "ended"
         }
-    }
-
-    private static func wrapped(_ call: JSONText) -> JSONText {
-        .object([("msg", .string("Success")), ("err", .bool(false)), ("results", call)])
     }
 
     /// The facts both vendors' bodies are built from.
@@ -101,142 +107,4 @@ public enum CallFactory {
         "日本語でも大丈夫ですか？",
     ]
 
-    private static func pureTalk(id: String, call: SimulatedCall, links: RecordingLinks, rng: inout SplitMix64) -> JSONText {
-        let status = statusText(.puretalk, call.stage)
-        let offset = rng.pick([-4 * 3600, 0, 5 * 3600 + 1800])
-        let micros = rng.int(0...999_999)
-        let ended = call.stage != .ongoing && call.stage != .scheduled
-        let transcript: [JSONText] = call.turns.enumerated().map { index, turn in
-            var members: [(String, JSONText)] = [
-                ("role", .string(turn.agent ? "agent" : "user")),
-                ("content", .string(turn.text)),
-            ]
-            let toolCall = turn.agent && index % 6 == 2
-            members.append(("function_name", toolCall ? .string("lookup_order") : .null))
-            members.append(("interrupted", .bool(!turn.agent && rng.chance(0.1))))
-            members.append(("function_args", toolCall ? .string("{\"order_id\": \"A-\(1000 + index)\"}") : .null))
-            members.append(("tool_calls", toolCall
-                ? .array([.object([("id", .string("tc_\(index)")), ("type", .string("function")),
-                                   ("function", .object([("name", .string("lookup_order"))]))])])
-                : .array([])))
-            if turn.agent {
-                let eou = rng.int(80...400), llm = rng.int(200...2500), tts = rng.int(90...600)
-                members.append(("turn_latency", .object([
-                    ("latency", .seconds(milliseconds: eou + llm + tts)),
-                    ("eou_delay", .seconds(milliseconds: eou)),
-                    ("llm_latency", .seconds(milliseconds: llm)),
-                    ("tts_latency", .seconds(milliseconds: tts)),
-                ])))
-            }
-            return .object(members)
-        }
-        let analysis: JSONText = call.stage == .analysed || call.stage == .failed
-            ? .object([
-                ("summary", .string("The caller asked about \(call.turns.count % 2 == 0 ? "a refund" : "an appointment").")),
-                ("call_completion_summary", .string("The call reached a natural end.")),
-                ("call_completion", .string(call.taskDone ? "complete" : "partial")),
-                ("task_completion_summary", .string(call.taskDone ? "The task was done." : "The task was not done.")),
-                ("task_completion", .string(call.taskDone ? "complete" : "incomplete")),
-                ("post_analysis_data", .array([
-                    .object([("name", .string("refund_requested")), ("value", .string(call.turns.count % 2 == 0 ? "yes" : "no"))]),
-                    .object([("name", .string("order_total")), ("value", .number("\(rng.int(5...500)).\(rng.int(10...99))"))]),
-                    .object([("name", .string("callback_needed")), ("value", .bool(rng.chance(0.3)))]),
-                    .object([("name", .string("notes")), ("value", .null)]),
-                ])),
-            ])
-            : .null
-        return .object([
-                ("call_analysis", analysis),
-                ("protocol", .string(rng.chance(0.8) ? "phone" : "web")),
-                ("call_id", .string(id)),
-                ("from_number", .string("+1555\(String(format: "%07d", rng.int(0...9_999_999)))")),
-                ("to_number", .string("+1555\(String(format: "%07d", rng.int(0...9_999_999)))")),
-                ("assistant_id", .string(call.assistant.id)),
-                ("assistant_name", .string(call.assistant.name)),
-                ("voice_id", .string("Puretalktts-e0c5f2f95332")),
-                ("voice_name", .string("Gabrielle")),
-                ("start_time", .string(isoTime(call.start, micros: micros, offset: offset))),
-                ("end_time", ended ? .string(isoTime(call.start + call.duration, micros: micros, offset: offset)) : .null),
-                ("call_duration_seconds", ended ? .int(call.duration) : .null),
-                ("call_type", .string(call.outbound ? "outgoing" : "incoming")),
-                ("transcript", .string(call.turns.map { ($0.agent ? "Agent: " : "User: ") + $0.text }.joined(separator: "\n"))),
-                ("transcript_object", .array(transcript)),
-                ("status", .string(status)),
-                ("provider_call_id", .string("CA" + String(format: "%016llx", rng.next()))),
-                ("metadata", rng.chance(0.5) ? .string("crm=hubspot") : .object([("crm", .string("hubspot")), ("priority", .int(2))])),
-                ("variables", .array([.string("first_name=Ana"), .string("plan=premium")])),
-                ("answered_by", .string(rng.pick(["human", "human", "human", "voicemail"]))),
-                ("call_recording_enabled", .bool(true)),
-                ("call_recording_url", .string(links.pureTalkRecording(id))),
-                ("campaign_id", rng.chance(0.5) ? .string("spring-campaign") : .null),
-                ("sentiment", ended ? .string(call.sentiment) : .null),
-                ("is_billed", .bool(ended)),
-                ("call_cost", ended ? .number(String(format: "%.4f", Double(call.duration) * 0.0012)) : .null),
-        ])
-    }
-
-    private static func puppeteer(id: String, call: SimulatedCall, links: RecordingLinks, rng: inout SplitMix64) -> JSONText {
-        let status = statusText(.puppeteer, call.stage)
-        let started = call.stage != .scheduled
-        let ended = started && call.stage != .ongoing
-        let transcript: [JSONText] = call.turns.map { turn in
-            var clock = Double(rng.int(0...90))
-            let words: [JSONText] = turn.text.split(separator: " ").prefix(4).map { word in
-                defer { clock += 0.25 }
-                return .object([("word", .string(String(word))), ("start", .number(String(clock))), ("end", .number(String(clock + 0.2)))])
-            }
-            return .object([("role", .string(turn.agent ? "agent" : "user")), ("content", .string(turn.text)), ("words", .array(words))])
-        }
-        let summaryKey = rng.chance(0.5) ? "summary" : "call_summary"
-        let analysis: JSONText = call.stage == .analysed || call.stage == .failed
-            ? .object([
-                (summaryKey, .string("The caller asked about \(call.turns.count % 2 == 0 ? "a refund" : "an appointment").")),
-                ("user_sentiment", .string(call.sentiment.capitalized)),
-                ("call_successful", .bool(call.taskDone)),
-                ("in_voicemail", .bool(false)),
-                ("custom_analysis_data", .object([
-                    ("refund_requested", .bool(call.turns.count % 2 == 0)),
-                    ("order_id", .string("A-\(rng.int(1000...9999))")),
-                    ("satisfaction", .int(rng.int(1...5))),
-                ])),
-            ])
-            : .null
-        return .object([
-            ("id", .string(id)),
-            ("thread_id", .string("thr_" + String(format: "%08llx", rng.next() & 0xFFFF_FFFF))),
-            ("call_type", .string(rng.chance(0.8) ? "phone_call" : "web_call")),
-            ("status", .string(status)),
-            ("created_at", .string(isoTime(call.start - 60, micros: 0, offset: 0))),
-            ("conversation_id", started ? .int(rng.int(10_000...99_999)) : .null),
-            ("direction", .string(call.outbound ? "outbound" : "inbound")),
-            ("from_number", .string("+4420\(String(format: "%08d", rng.int(0...99_999_999)))")),
-            ("to_number", .string("+4420\(String(format: "%08d", rng.int(0...99_999_999)))")),
-            ("scheduled_for", call.stage == .scheduled ? .string(isoTime(call.start, micros: 0, offset: 0)) : .null),
-            ("start_timestamp", started ? .int(call.start) : .null),
-            ("end_timestamp", ended ? .int(call.start + call.duration) : .null),
-            ("duration_ms", ended ? .int(call.duration * 1000) : .null),
-            ("disconnection_reason", ended ? .string(rng.pick(["user_hangup", "agent_hangup", "dial_no_answer"])) : .null),
-            ("transcript", .string(call.turns.map { ($0.agent ? "Agent: " : "User: ") + $0.text }.joined(separator: "\n"))),
-            ("transcript_object", call.turns.isEmpty ? .null : .array(transcript)),
-            ("recording_url", ended ? .string(links.signedStorageURL(.puppeteer, id: id)) : .null),
-            ("call_analysis", analysis),
-            ("call_cost", ended ? .object([("combined_cost", .number(String(format: "%.2f", Double(call.duration) * 0.12))),
-                                           ("total_duration_seconds", .int(call.duration))]) : .null),
-        ])
-    }
-
-    /// ISO 8601 local time with offset and microseconds, as PureTalk writes it:
-    /// `2025-05-19T10:15:22.230876-04:00`.
-    static func isoTime(_ unix: Int, micros: Int, offset: Int) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: offset)!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second],
-                                        from: Date(timeIntervalSince1970: TimeInterval(unix)))
-        let sign = offset < 0 ? "-" : "+"
-        let zone = offset == 0 && micros == 0
-            ? "Z" : sign + String(format: "%02d:%02d", abs(offset) / 3600, abs(offset) % 3600 / 60)
-        let fraction = micros == 0 ? "" : String(format: ".%06d", micros)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
-            + fraction + zone
-    }
 }

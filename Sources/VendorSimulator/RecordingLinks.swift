@@ -36,6 +36,15 @@ public struct RecordingLinks: Sendable {
         return "\(storageOrigin)\(path)?expires=\(expires)&sig=\(Self.signature(path: path, expires: expires))"
     }
 
+    /// Two-party recordings are stored as `<id>-multichannel` (Retell) and `<id>-stereo` (Vapi).
+    static let twoPartySuffixes = ["-multichannel", "-stereo"]
+
+    /// The call a stored recording belongs to.
+    public static func callID(ofRecording id: String) -> String {
+        for suffix in twoPartySuffixes where id.hasSuffix(suffix) { return String(id.dropLast(suffix.count)) }
+        return id
+    }
+
     static func storagePath(_ vendor: SimulatedVendor, id: String) -> String {
         "/rec/\(vendor.rawValue)/\(segment(id)).wav"
     }

@@ -1,27 +1,59 @@
-/// The two vendor APIs the simulator speaks. Kept separate from ArchiveKit's
+/// The vendor APIs the simulator speaks. Kept separate from ArchiveKit's
 /// `Provider` so the simulator describes the vendors, not the code under test.
 public enum SimulatedVendor: String, Sendable, CaseIterable {
     case puretalk
     case puppeteer
+    case retell
+    case vapi
 
     /// The path prefix that plays the vendor's base URL on the simulator.
     public var basePath: String {
         switch self {
         case .puretalk: "/puretalk/api"
         case .puppeteer: "/puppeteer"
+        case .retell: "/retell"
+        case .vapi: "/vapi"
+        }
+    }
+
+    /// Get Call's path under `basePath`, before the ID.
+    var callPath: String {
+        switch self {
+        case .puretalk, .puppeteer: "/calls/"
+        case .retell: "/v2/get-call/"
+        case .vapi: "/call/"
+        }
+    }
+
+    /// List Calls' path under `basePath` (Retell's is a POST).
+    var listPath: String {
+        switch self {
+        case .puretalk, .puppeteer: "/calls"
+        case .retell: "/v3/list-calls"
+        case .vapi: "/call"
         }
     }
 
     var authHeader: String {
         switch self {
         case .puretalk: "X-API-KEY"
-        case .puppeteer: "Authorization"
+        case .puppeteer, .retell, .vapi: "Authorization"
         }
+    }
+
+    /// The header value that carries `key`.
+    func authValue(_ key: String) -> String {
+        self == .retell || self == .vapi ? "Bearer " + key : key
     }
 
     /// Sample IDs the simulator knows; the demo and the benchmarks use them.
     public func sampleIDs(count: Int, start: Int = 1) -> [String] {
-        let prefix = self == .puretalk ? "pt-call-" : "pp-call-"
+        let prefix = switch self {
+        case .puretalk: "pt-call-"
+        case .puppeteer: "pp-call-"
+        case .retell: "rt-call-"
+        case .vapi: "vc-call-"
+        }
         return (start..<(start + count)).map { prefix + String(format: "%06d", $0) }
     }
 

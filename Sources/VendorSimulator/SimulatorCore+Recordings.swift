@@ -1,31 +1,10 @@
 import Foundation
 import NIOHTTP1
 
-/// Recordings: PureTalk's path on the API host (key required; for some calls a
-/// redirect to storage), and the storage host's signed, expiring URLs (no key).
+/// Recordings on the storage host: signed, expiring URLs (no key). PureTalk's
+/// own recording path on the API host is in its folder.
 extension SimulatorCore {
     static func recordingKey(_ vendor: SimulatedVendor, _ id: String) -> String { "recording:\(vendor.rawValue):\(id)" }
-
-    /// `/puretalk/api/calls/{id}/recording` → the ID.
-    func recordingRoute(_ path: String) -> String? {
-        let prefix = SimulatedVendor.puretalk.basePath + "/calls/", suffix = "/recording"
-        guard path.hasPrefix(prefix), path.hasSuffix(suffix), path.count > prefix.count + suffix.count else { return nil }
-        let encoded = path.dropFirst(prefix.count).dropLast(suffix.count)
-        guard !encoded.contains("/") else { return nil }
-        return String(encoded).removingPercentEncoding
-    }
-
-    func pureTalkRecordingAnswer(id: String) -> (Answer, delay: Duration) {
-        if let fault = recordingFault(.puretalk, id: id) { return recordingFaultAnswer(fault, vendor: .puretalk, id: id) }
-        guard CallFactory.hasRecording(.puretalk, id: id) else {
-            return (Self.error(.puretalk, .notFound, "Recording not available"), configuration.latency)
-        }
-        if RecordingLinks.pureTalkRedirects(id) {
-            return (.respond(status: .found, headers: [("Location", links().signedStorageURL(.puretalk, id: id))], body: ""),
-                    configuration.latency)
-        }
-        return (recordingStream(.puretalk, id: id), configuration.latency)
-    }
 
     /// `/rec/{vendor}/{id}.wav?expires=…&sig=…` on the storage host. Answers 403 to
     /// a bad signature or an expired link, as S3 and GCS do.
@@ -47,17 +26,17 @@ extension SimulatorCore {
             return (Self.storageError(.forbidden, "AccessDenied", "Request has expired"), configuration.latency)
         }
         if let fault = recordingFault(vendor, id: id) { return recordingFaultAnswer(fault, vendor: vendor, id: id) }
-        guard CallFactory.hasRecording(vendor, id: id) else {
+        guard CallFactory.hasRecording(vendor, id: RecordingLinks.callID(ofRecording: id)) else {
             return (Self.storageError(.notFound, "NoSuchKey", "The specified key does not exist."), configuration.latency)
         }
         return (recordingStream(vendor, id: id), configuration.latency)
     }
 
-    private func recordingFault(_ vendor: SimulatedVendor, id: String) -> Fault? {
+    func recordingFault(_ vendor: SimulatedVendor, id: String) -> Fault? {
         state.withLock { nextFault(key: Self.recordingKey(vendor, id), scriptKey: "recording:\(id)", state: &$0) }
     }
 
-    private func recordingStream(_ vendor: SimulatedVendor, id: String, stopAfter: Int? = nil) -> Answer {
+    func recordingStream(_ vendor: SimulatedVendor, id: String, stopAfter: Int? = nil) -> Answer {
         let size = RecordingFactory.size(vendor, id: id, fixed: configuration.recordingSize)
         return .stream(contentType: RecordingFactory.contentType(vendor), RecordingStream(vendor, id: id, size: size),
                        stopAfter: stopAfter, bytesPerSecond: configuration.recordingBytesPerSecond)
@@ -65,7 +44,7 @@ extension SimulatorCore {
 
     /// Faults on a recording: a truncated one stops halfway through the bytes,
     /// a slow one starts late; the rest answer as on Get Call.
-    private func recordingFaultAnswer(_ fault: Fault, vendor: SimulatedVendor, id: String) -> (Answer, delay: Duration) {
+    func recordingFaultAnswer(_ fault: Fault, vendor: SimulatedVendor, id: String) -> (Answer, delay: Duration) {
         switch fault {
         case .truncatedBody:
             let size = RecordingFactory.size(vendor, id: id, fixed: configuration.recordingSize)

@@ -17,7 +17,6 @@ final class SimulatorCore: Sendable {
         var rateLimited = 0
         var listRequests = 0
         var storageRequests = 0
-        var recordingBytes = 0
         var headerValues: [String] = []
         var storageHeaderValues: [String] = []
         var bucket: TokenBucket?
@@ -55,16 +54,19 @@ final class SimulatorCore: Sendable {
     }
 
     /// Decides the answer to one request, and after how long.
-    func answer(to head: HTTPRequestHead, on role: ListenerRole) -> (Answer, delay: Duration) {
+    func answer(to head: HTTPRequestHead, body: [UInt8] = [], on role: ListenerRole) -> (Answer, delay: Duration) {
         let components = URLComponents(string: head.uri)
         let path = components?.percentEncodedPath ?? head.uri
         let query = components?.queryItems ?? []
         if role == .storage { return storageAnswer(path: path, query: query, head: head) }
-        if let vendor = SimulatedVendor.allCases.first(where: { path == $0.basePath + "/calls" || path == $0.basePath + "/calls/" }) {
-            return authorizedAPIAnswer(head, vendor: vendor) { listAnswer(vendor, query: query) }
+        if let vendor = SimulatedVendor.allCases.first(where: { path == $0.basePath + $0.listPath || path == $0.basePath + $0.listPath + "/" }) {
+            return authorizedAPIAnswer(head, vendor: vendor) { listAnswer(vendor, query: query, body: body) }
         }
         if let id = recordingRoute(path) {
             return authorizedAPIAnswer(head, vendor: .puretalk) { pureTalkRecordingAnswer(id: id) }
+        }
+        if let (id, stereo) = vapiRecordingRoute(path) {
+            return authorizedAPIAnswer(head, vendor: .vapi) { vapiRecordingAnswer(id: id, stereo: stereo) }
         }
         guard let (vendor, encodedID) = route(path), let id = encodedID.removingPercentEncoding else {
             return (Self.json(.notFound, "{\"detail\": \"Not Found\"}"), configuration.latency)
@@ -77,7 +79,7 @@ final class SimulatorCore: Sendable {
                                      _ answer: () -> (Answer, delay: Duration)) -> (Answer, delay: Duration) {
         if let limited = rateLimited() { return limited }
         state.withLock { $0.headerValues.append(contentsOf: head.headers.map(\.value)) }
-        if let expected = configuration.apiKey, head.headers.first(name: vendor.authHeader) != expected {
+        if let expected = configuration.apiKey, head.headers.first(name: vendor.authHeader) != vendor.authValue(expected) {
             return (Self.error(vendor, .unauthorized, "Invalid API key"), configuration.latency)
         }
         return answer()
@@ -105,7 +107,7 @@ final class SimulatorCore: Sendable {
             state.headerValues.append(contentsOf: head.headers.map(\.value))
             return nextFault(key: "\(vendor.rawValue):\(id)", scriptKey: id, state: &state)
         }
-        if let expected = configuration.apiKey, head.headers.first(name: vendor.authHeader) != expected {
+        if let expected = configuration.apiKey, head.headers.first(name: vendor.authHeader) != vendor.authValue(expected) {
             return (Self.error(vendor, .unauthorized, "Invalid API key"), configuration.latency)
         }
         if let fault { return faultAnswer(fault, vendor: vendor, body: { self.body(vendor, id: id) }) }
@@ -134,7 +136,7 @@ final class SimulatorCore: Sendable {
 
     private func route(_ path: String) -> (SimulatedVendor, String)? {
         for vendor in SimulatedVendor.allCases {
-            let prefix = vendor.basePath + "/calls/"
+            let prefix = vendor.basePath + vendor.callPath
             if path.hasPrefix(prefix) {
                 let rest = String(path.dropFirst(prefix.count))
                 return rest.isEmpty || rest.contains("/") ? nil : (vendor, rest)
@@ -169,11 +171,14 @@ final class SimulatorCore: Sendable {
         }
     }
 
-    /// Each vendor's error shape: PureTalk's `{err, msg}`, FastAPI's `{detail}` for PuppeteerAI.
+    /// Each vendor's error shape: PureTalk's `{err, msg}`, FastAPI's `{detail}`
+    /// for PuppeteerAI; Retell documents none, so `{error_message}` stands in.
     static func error(_ vendor: SimulatedVendor, _ status: HTTPResponseStatus, _ message: String) -> Answer {
         switch vendor {
         case .puretalk: json(status, "{\"err\": true, \"msg\": \"\(message)\"}")
         case .puppeteer: json(status, "{\"detail\": \"\(message)\"}")
+        case .retell: json(status, "{\"error_message\": \"\(message)\"}")
+        case .vapi: json(status, "{\"message\": \"\(message)\", \"statusCode\": \(status.code)}")
         }
     }
 

@@ -111,6 +111,11 @@ public final class SimulatorServer: Sendable {
         core.state.withLock { $0.attempts[SimulatorCore.recordingKey(vendor, id)] ?? 0 }
     }
 
+    /// How many List Calls requests arrived for one page (`"1"` for the first, else its token).
+    public func listRequestCount(_ vendor: SimulatedVendor, page: String) -> Int {
+        core.state.withLock { $0.attempts[SimulatorCore.listKey(vendor, page: page)] ?? 0 }
+    }
+
     /// Get Call requests, faulty or not.
     public var totalRequests: Int { core.state.withLock { $0.total } }
     public var faultsServed: Int { core.state.withLock { $0.faults } }
@@ -119,7 +124,6 @@ public final class SimulatorServer: Sendable {
     /// List Calls requests, faulty or not.
     public var listRequests: Int { core.state.withLock { $0.listRequests } }
     /// Recording bytes sent in full answers, on either host.
-    public var recordingBytesServed: Int { core.state.withLock { $0.recordingBytes } }
 
     /// Header values of every API request received, for tests that check where a key went.
     public var receivedHeaderValues: [String] { core.state.withLock { $0.headerValues } }
@@ -153,6 +157,7 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let core: SimulatorCore
     private let role: ListenerRole
     private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
 
     init(core: SimulatorCore, role: ListenerRole) {
         self.core = core
@@ -161,12 +166,16 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body: break
+        case .head(let head):
+            self.head = head
+            body = []
+        case .body(var buffer):
+            // Only List Calls bodies (Retell's POST) are read; a few kilobytes at most.
+            if body.count < 64 * 1024 { body += buffer.readBytes(length: buffer.readableBytes) ?? [] }
         case .end:
             guard let head else { return }
             self.head = nil
-            let (answer, delay) = core.answer(to: head, on: role)
+            let (answer, delay) = core.answer(to: head, body: body, on: role)
             if delay > .zero {
                 context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
                     self.send(answer, head: head, context: context)
@@ -212,7 +221,6 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
             let chunkSize = 64 * 1024
             let pause = bytesPerSecond.map { TimeAmount.nanoseconds(Int64(Double(chunkSize) / Double($0) * 1e9)) }
-            let core = self.core
             // Writes one chunk, and the next only once the socket has taken it,
             // so a slow reader holds one chunk here, not the recording.
             func writeNext() {
@@ -223,7 +231,6 @@ final class SimulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 let limit = stopAfter.map { min(chunkSize, $0 - stream.offset) } ?? chunkSize
                 guard let chunk = stream.next(upTo: limit) else {
-                    core.state.withLock { $0.recordingBytes += stream.size }
                     context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
                     return
                 }

@@ -8,12 +8,14 @@ import VendorSimulator
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive-sim",
-        abstract: "Serve PureTalk's and PuppeteerAI's Get Call, List Calls and recordings on 127.0.0.1, with optional faults.",
+        abstract: "Serve PureTalk's, PuppeteerAI's, Retell's and Vapi's Get Call, List Calls and recordings on 127.0.0.1, with optional faults.",
         discussion: """
-            PureTalk is served under /puretalk/api, PuppeteerAI under /puppeteer. IDs containing "missing" \
-            answer 404. Sample IDs: pt-call-000001… and pp-call-000001… (any other ID works too); List Calls \
-            lists the first --listed-calls of them. Recordings: PureTalk's on the API host (some redirect to \
-            storage), PuppeteerAI's on a second port that plays the storage host, behind signed links.
+            PureTalk is served under /puretalk/api, PuppeteerAI under /puppeteer, Retell under /retell, Vapi \
+            under /vapi. IDs containing "missing" answer 404. Sample IDs: pt-call-000001…, pp-call-000001…, \
+            rt-call-000001… and vc-call-000001… (any other ID works too); List Calls lists the first \
+            --listed-calls of them. Recordings: PureTalk's and Vapi's on the API host (PureTalk's sometimes, \
+            Vapi's always, redirect to storage), PuppeteerAI's and Retell's on a second port that plays the \
+            storage host, behind signed links.
             """)
 
     @Option(help: "The port to listen on (0 picks a free one).")
@@ -45,7 +47,7 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds the server runs before stopping itself.")
     var lifetime = 3600
 
-    @Option(name: .customLong("write-sample-ids"), help: "Write this many sample IDs per vendor to <dir>/puretalk-ids.txt and <dir>/puppeteer-ids.txt, then serve.")
+    @Option(name: .customLong("write-sample-ids"), help: "Write this many sample IDs per vendor to <dir>/<vendor>-ids.txt (puretalk, puppeteer, retell, vapi), then serve.")
     var writeSampleIDs: Int?
 
     @Option(help: "Where --write-sample-ids writes.")
@@ -73,6 +75,7 @@ struct SimulatorCommand: AsyncParsableCommand {
             rateLimit: rateLimit, maxLifetime: .seconds(lifetime), recordingLinkLifetime: recordingLinkLifetime.map { .seconds($0) },
             recordingSize: recordingSize, listedCalls: listedCalls), port: port)
         let banner = "archive-sim listening: PureTalk \(server.baseURL(for: .puretalk)), PuppeteerAI \(server.baseURL(for: .puppeteer)), "
+            + "Retell \(server.baseURL(for: .retell)), Vapi \(server.baseURL(for: .vapi)), "
             + "storage http://127.0.0.1:\(server.storagePort)\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await Task.sleep(for: .seconds(lifetime))

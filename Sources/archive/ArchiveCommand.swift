@@ -34,31 +34,16 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-extension Provider: ExpressibleByArgument {}
-
-/// The documented exit codes; see README.md.
-enum Exit {
-    static let ok: Int32 = 0
-    static let someFailed: Int32 = 1
-    static let usage: Int32 = 2
-    static let authRejected: Int32 = 3
-    static let database: Int32 = 4
-    static let timedOut: Int32 = 5
-    static let vendorUnavailable: Int32 = 6
-
-    /// Prints `archive: message` to stderr and returns the code to exit with.
-    static func fail(_ message: String, code: Int32) -> ExitCode {
-        FileHandle.standardError.write(Data("archive: \(message)\n".utf8))
-        return ExitCode(code)
-    }
-
-    static func fail(_ error: StoreError) -> ExitCode { fail(error.description, code: database) }
+extension Provider: ExpressibleByArgument {
+    /// `puretalk or puppeteer or …`, every vendor, for help texts.
+    static var names: String { allCases.map(\.rawValue).joined(separator: " or ") }
 }
 
 @main
 enum Main {
-    /// Parses and runs, mapping argument errors to exit 2 (the parser's own
-    /// default is 64) and never letting an error escape as a crash.
+    /// Parses and runs. The only place that prints an error and exits: a
+    /// `UserFacingError` carries its message and exit code; argument errors
+    /// exit 2 (the parser's own default is 64); no error escapes as a crash.
     static func main() async {
         // Logs are diagnostics: keep them off stdout, which carries results.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
@@ -69,6 +54,13 @@ enum Main {
             } else {
                 try command.run()
             }
+        } catch let error as any UserFacingError {
+            let message = error.description
+            if !message.isEmpty {
+                let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { "archive: \($0)\n" }
+                FileHandle.standardError.write(Data(lines.joined().utf8))
+            }
+            exit(error.exitStatus.rawValue)
         } catch {
             let code = ArchiveCommand.exitCode(for: error)
             let message = ArchiveCommand.fullMessage(for: error)
@@ -76,7 +68,7 @@ enum Main {
                 let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
                 stream.write(Data((message + "\n").utf8))
             }
-            exit(code == .validationFailure ? Exit.usage : code.rawValue)
+            exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
     }
 }

@@ -33,7 +33,8 @@ struct DemoCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
 
         var firstIDs: [Provider: String] = [:]
-        for (vendor, provider) in [(SimulatedVendor.puretalk, Provider.puretalk), (.puppeteer, .puppeteer)] {
+        for vendor in SimulatedVendor.allCases {
+            guard let provider = Provider(rawValue: vendor.rawValue) else { continue }
             let ids = vendor.sampleIDs(count: count)
             firstIDs[provider] = ids.first
             let listPath = directory.appendingPathComponent("\(vendor.rawValue)-ids.txt").path
@@ -45,19 +46,31 @@ struct DemoCommand: AsyncParsableCommand {
                 provider: provider, baseURL: try BaseURL(simulator.baseURL(for: vendor)), apiKey: key,
                 timeout: .seconds(2), retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(50)), source: listPath,
                 recordings: try RecordingStore(directory: RecordingStore.defaultDirectory(forDatabase: db)))
-            _ = try await SyncRunner.run(configuration, store: try SyncRunner.openStore(db), source: try IDListSource(path: listPath),
+            _ = try await SyncRunner.run(configuration, store: try ArchiveStore.open(path: db), source: try IDListSource(path: listPath),
                                          databasePath: db, logger: SyncRunner.logger(verbose: false), progress: true)
             print()
         }
         await simulator.stop()
 
         let shown = firstIDs[.puretalk]!
+        let archive = try ArchiveStore.openReadOnly(path: db)
+        let recordingsDir = RecordingStore.defaultDirectory(forDatabase: db)
         print("$ archive show \(shown) --db \(db)")
-        print(try ShowCommand.render(id: shown, provider: nil, store: try ArchiveStore.openReadOnly(path: db),
-                                     recordings: RecordingStore.defaultDirectory(forDatabase: db)))
+        print(try ShowCommand.render(id: shown, provider: nil, store: archive, recordings: recordingsDir))
+        // The other vendors' first calls, header only: one schema, four vendors.
+        for provider in Provider.allCases where provider != .puretalk {
+            guard let id = firstIDs[provider] else { continue }
+            let text = try ShowCommand.render(id: id, provider: provider, store: archive, recordings: recordingsDir)
+            print("$ archive show \(id) --db \(db)   (its header)")
+            print(text.components(separatedBy: "\n\n").first ?? text)
+            print()
+        }
         print("""
             (The "missing" IDs were planted to show how a not-found call is reported.)
             Next: archive show \(firstIDs[.puppeteer]!) --db \(db) --json
+                  archive show \(firstIDs[.retell]!) --db \(db)
+                  archive show \(firstIDs[.vapi]!) --db \(db)
+                  archive stats --by provider --db \(db)
                   archive recording \(shown) --db \(db) --out \(shown).wav
                   sqlite3 \(db) "SELECT provider, status, count(*) FROM calls GROUP BY 1, 2"
             To run the syncs above by hand, start the simulator in another terminal with

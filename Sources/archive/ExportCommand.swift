@@ -44,24 +44,22 @@ struct ExportCommand: ParsableCommand {
         if let output {
             let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
-                throw Exit.fail("cannot write \(output): \(String(cString: strerror(errno))).", code: Exit.usage)
+                throw CommandFailure("cannot write \(output): \(String(cString: strerror(errno))).", .usage)
             }
             out = OutputBuffer(fd: fd)
         } else {
             out = OutputBuffer()
         }
-        try runQuery {
-            let store = try ArchiveStore.openReadOnly(path: database.path)
-            let filter = try filters.filter()
-            if let table {
-                try ArchiveExport.table(table, filter: filter, limit: limitValue(limit), from: store) {
-                    RowWriter(format: format ?? .csv, columns: $0, output: out)
-                }
-            } else if raw {
-                try ArchiveExport.rawBodies(filter, limit: limitValue(limit), from: store, to: out)
-            } else {
-                try ArchiveExport.calls(filter, limit: limitValue(limit), from: store, to: out)
+        let store = try ArchiveStore.openReadOnly(path: database.path)
+        let filter = try filters.filter()
+        if let table {
+            try ArchiveExport.table(table, filter: filter, limit: limitValue(limit), from: store) {
+                RowWriter(format: format ?? .csv, columns: $0, output: out)
             }
+        } else if raw {
+            try ArchiveExport.rawBodies(filter, limit: limitValue(limit), from: store, to: out)
+        } else {
+            try ArchiveExport.calls(filter, limit: limitValue(limit), from: store, to: out)
         }
     }
 }

@@ -24,7 +24,7 @@ struct IDsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try vendor.endpoint()
-        let store = try SyncRunner.openStore(database.path)
+        let store = try ArchiveStore.open(path: database.path)
         let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
                                   timeout: vendor.timeoutDuration, concurrency: 1)
         let calls = CallListing(store: store, client: client, query: try listing.query(), policy: vendor.retry,
@@ -36,7 +36,6 @@ struct IDsCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         await client.shutdown()
-        let code = await ListingReport.finish(calls, provider: vendor.provider, code: Exit.ok, quiet: output.quiet)
-        if code != Exit.ok { throw ExitCode(code) }
+        if let failure = await ListingReport.finish(calls, provider: vendor.provider, quiet: output.quiet) { throw failure }
     }
 }

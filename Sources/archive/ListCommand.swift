@@ -21,13 +21,11 @@ struct ListCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runQuery {
-            let store = try ArchiveStore.openReadOnly(path: database.path)
-            let (sql, arguments) = CallList.query(try filters.filter(), limit: limitValue(limit))
-            let output = OutputBuffer()
-            let count = try store.stream(sql, arguments: arguments) { format.writer($0, to: output) }
-            if count == 0 && output.isTerminal { note("No calls match.") }
-        }
+        let store = try ArchiveStore.openReadOnly(path: database.path)
+        let (sql, arguments) = CallList.query(try filters.filter(), limit: limitValue(limit))
+        let output = OutputBuffer()
+        let count = try store.stream(sql, arguments: arguments) { format.writer($0, to: output) }
+        if count == 0 && output.isTerminal { note("No calls match.") }
     }
 }
 

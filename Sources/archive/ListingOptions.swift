@@ -45,23 +45,29 @@ struct ListingOptions: ParsableArguments {
 }
 
 /// How a listing ended, for `archive ids` and `sync --discover`: a line on
-/// stderr, and the exit code a failed listing deserves.
+/// stderr, and the failure to exit with, given how the sync fed by it ended.
 enum ListingReport {
-    static func finish(_ listing: CallListing, provider: Provider, code: Int32, quiet: Bool) async -> Int32 {
+    static func finish(_ listing: CallListing, provider: Provider, after sync: CommandFailure? = nil,
+                       quiet: Bool) async -> CommandFailure? {
         let progress = await listing.progress
         if !quiet {
             var line = "archive: listed \(progress.ids) \(provider.displayName) call ID(s) over \(progress.pages) page(s)"
             if progress.resumed { line += ", resuming an interrupted listing (\(progress.resumedIDs) ID(s) from it, no request needed)" }
             if progress.undated > 0 { line += "; \(progress.undated) call(s) without a usable time were left out" }
+            if progress.retryAfterCapped > 0 {
+                line += "; \(progress.retryAfterCapped) Retry-After value(s) above --max-retry-after were capped"
+            }
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-        guard let failure = await listing.failure else { return code }
-        let exit: Int32 = switch failure {
-        case .authRejected: Exit.authRejected
-        case .unavailable: Exit.vendorUnavailable
-        case .invalidBody, .vendor, .failed: Exit.someFailed
+        guard let failure = await listing.failure else { return sync }
+        var stopped = CommandFailure(
+            "the listing stopped: \(failure.description). Run the same command again to resume from the page it reached.",
+            failure.exitStatus)
+        // The sync's own failure says more than "some failed" (an interrupt, a rejected key), so its code wins.
+        if let sync, sync.exitStatus != .someFailed {
+            stopped.messages = sync.messages + stopped.messages
+            stopped.exitStatus = sync.exitStatus
         }
-        _ = Exit.fail("the listing stopped: \(failure.description). Run the same command again to resume from the page it reached.", code: exit)
-        return code == Exit.ok || code == Exit.someFailed ? exit : code
+        return stopped
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 
 /// The call filters `list`, `stats`, `search` and `export` share.
 struct FilterOptions: ParsableArguments {
-    @Option(help: "Only calls from this vendor: puretalk or puppeteer.")
+    @Option(help: "Only calls from this vendor: \(Provider.names).")
     var provider: Provider?
 
     @Option(help: ArgumentHelp("Only calls started at or after this UTC date or date-time (2026-03-01, 2026-03-01T14:00, or with an offset).", valueName: "time"))
@@ -83,15 +83,3 @@ struct FormatOptions: ParsableArguments {
 
 /// `--limit`: 0 means no limit.
 func limitValue(_ limit: Int) -> Int? { limit == 0 ? nil : limit }
-
-/// Runs a query command's body, turning its errors into documented exit codes.
-func runQuery(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as QueryError {
-        if case .timedOut = error { throw Exit.fail(error.description, code: Exit.timedOut) }
-        throw Exit.fail(error.description, code: Exit.usage)
-    } catch let error as StoreError {
-        throw Exit.fail(error)
-    }
-}

@@ -8,7 +8,8 @@ struct RebuildCommand: ParsableCommand {
         abstract: "Re-derive every normalized table from the stored vendor bodies, with no network.",
         discussion: """
             Rewrites each call's columns, turns, latencies, analysis and fields (and the search indexes) from \
-            calls.raw_json, in transactions, keeping fetched_at and recordings. Use it after an upgrade that \
+            calls.raw_json, in one transaction (interrupted, it leaves the archive as it was), writing only the \
+            rows that come out different and keeping fetched_at and recordings. Use it after an upgrade that \
             derives more from the bodies; migrations that need it run it by themselves.
             """)
 
@@ -16,13 +17,8 @@ struct RebuildCommand: ParsableCommand {
 
     func run() throws {
         let start = ContinuousClock.now
-        let report: RebuildReport
-        do {
-            guard FileManager.default.fileExists(atPath: database.path) else { throw StoreError.missing(path: database.path) }
-            report = try ArchiveStore.open(path: database.path).rebuild()
-        } catch let error as StoreError {
-            throw Exit.fail(error)
-        }
+        guard FileManager.default.fileExists(atPath: database.path) else { throw StoreError.missing(path: database.path) }
+        let report = try ArchiveStore.open(path: database.path).rebuild()
         let seconds = (ContinuousClock.now - start).seconds
         print("Rebuilt \(report.calls) call(s) from their stored bodies in \(String(format: "%.1f", seconds)) s.")
         guard !report.failed.isEmpty else { return }
@@ -30,6 +26,6 @@ struct RebuildCommand: ParsableCommand {
         for failure in report.failed.prefix(20) {
             print("  \(failure.provider) \(failure.callID): \(failure.error)")
         }
-        throw ExitCode(Exit.someFailed)
+        throw CommandFailure(exitStatus: .someFailed)
     }
 }

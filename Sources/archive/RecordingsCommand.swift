@@ -24,14 +24,14 @@ struct RecordingsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try vendor.endpoint()
-        let store = try SyncRunner.openStore(database.path)
+        let store = try ArchiveStore.open(path: database.path)
         let configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: false, source: "recordings",
                                               recordings: try recordingOptions.open(database: database))
         let missing = MissingRecordingsSource(store: store, provider: vendor.provider)
-        let code = try await SyncRunner.run(configuration, store: store, source: missing, databasePath: database.path,
-                                            logger: SyncRunner.logger(verbose: output.verbose), progress: !output.quiet)
-        if let failure = await missing.failure { throw Exit.fail(failure) }
-        if code != Exit.ok { throw ExitCode(code) }
+        let failure = try await SyncRunner.run(configuration, store: store, source: missing, databasePath: database.path,
+                                               logger: SyncRunner.logger(verbose: output.verbose), progress: !output.quiet)
+        if let storeFailure = await missing.failure { throw storeFailure }
+        if let failure { throw failure }
     }
 }
 
@@ -43,8 +43,11 @@ struct RecordingCommand: ParsableCommand {
     @Argument(help: "The call ID.")
     var id: String
 
-    @Option(help: "The vendor, when both hold a call with this ID.")
+    @Option(help: "The vendor, when several hold a call with this ID.")
     var provider: Provider?
+
+    @Option(help: ArgumentHelp("Which recording: mono (every vendor's), multichannel (Retell) or stereo (Vapi).", valueName: "variant"))
+    var variant: RecordingVariant = .mono
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The file to write (created owner-only), or - for standard output.", valueName: "file"))
     var out: String
@@ -54,30 +57,26 @@ struct RecordingCommand: ParsableCommand {
     @OptionGroup var recordingOptions: RecordingOptions
 
     func run() throws {
-        let rows: [RecordingRow]
-        do {
-            rows = try ArchiveStore.openReadOnly(path: database.path).recording(callID: id, provider: provider)
-        } catch {
-            throw Exit.fail(error)
-        }
+        let rows = try ArchiveStore.openReadOnly(path: database.path).recording(callID: id, provider: provider, variant: variant)
         guard rows.count < 2 else {
-            throw Exit.fail("both vendors have a recording for a call \(id.debugDescription); pass --provider to choose.", code: Exit.usage)
+            throw CommandFailure("several vendors have a recording for a call \(id.debugDescription); pass --provider to choose.", .usage)
         }
         guard let row = rows.first else {
-            throw Exit.fail("""
-                no archived recording for call \(id.debugDescription) in \(database.path). \
-                Fetch it with 'archive recordings --provider \(provider?.rawValue ?? "<vendor>")', or check --db.
-                """, code: Exit.someFailed)
+            let fetch = variant == .mono
+                ? "Fetch it with 'archive recordings --provider \(provider?.rawValue ?? "<vendor>")'"
+                : "Fetch it with 'archive sync --refresh --two-party-recordings' on its ID"
+            throw CommandFailure("""
+                no archived \(variant == .mono ? "" : variant.rawValue + " ")recording for call \(id.debugDescription) in \(database.path). \
+                \(fetch), or check --db.
+                """, .someFailed)
         }
         let source = recordingOptions.directory(database: database) + "/" + row.file
-        do {
-            try RecordingStore.copy(source, to: out, sha256: row.sha256)
-        } catch {
-            throw Exit.fail(error.description, code: Exit.database)
-        }
+        try RecordingStore.copy(source, to: out, sha256: row.sha256)
         if out != "-" {
             let type = row.contentType.map { ", \($0)" } ?? ""
             FileHandle.standardError.write(Data("archive: wrote \(row.size) bytes\(type) to \(out) (SHA-256 \(row.sha256) checked)\n".utf8))
         }
     }
 }
+
+extension RecordingVariant: ExpressibleByArgument {}

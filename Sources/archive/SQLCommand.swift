@@ -52,11 +52,9 @@ struct SQLCommand: ParsableCommand {
         } else {
             text = sql
         }
-        try runQuery {
-            let store = try ArchiveStore.openReadOnly(path: database.path, migrating: false)
-            let output = OutputBuffer()
-            try ReadOnlyQuery.run(text, parameters: try namedParameters(), timeout: timeout == 0 ? nil : timeout,
-                                  in: store) { format.writer($0, to: output) }
-        }
+        let store = try ArchiveStore.openReadOnly(path: database.path, migrating: false)
+        let output = OutputBuffer()
+        try ReadOnlyQuery.run(text, parameters: try namedParameters(), timeout: timeout == 0 ? nil : timeout,
+                              in: store) { format.writer($0, to: output) }
     }
 }

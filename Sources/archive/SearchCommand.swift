@@ -34,13 +34,11 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runQuery {
-            let store = try ArchiveStore.openReadOnly(path: database.path)
-            let results = try CallSearch.run(query, literal: literal, filter: try filters.filter(),
-                                             limit: limitValue(limit), in: store)
-            let output = OutputBuffer()
-            results.write(to: format.writer(results.columns, to: output))
-            if results.rows.isEmpty && output.isTerminal { note("No matches.") }
-        }
+        let store = try ArchiveStore.openReadOnly(path: database.path)
+        let results = try CallSearch.run(query, literal: literal, filter: try filters.filter(),
+                                         limit: limitValue(limit), in: store)
+        let output = OutputBuffer()
+        results.write(to: format.writer(results.columns, to: output))
+        if results.rows.isEmpty && output.isTerminal { note("No matches.") }
     }
 }

@@ -28,15 +28,11 @@ struct ShowCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let store = try ArchiveStore.openReadOnly(path: database.path)
-            let text = try Self.render(id: id, provider: provider, store: store, json: json, raw: raw,
-                                       recordings: recordingOptions.directory(database: database))
-            // --raw is byte for byte: no newline is added to the vendor's body.
-            FileHandle.standardOutput.write(Data((raw ? text : text + "\n").utf8))
-        } catch let error as StoreError {
-            throw Exit.fail(error)
-        }
+        let store = try ArchiveStore.openReadOnly(path: database.path)
+        let text = try Self.render(id: id, provider: provider, store: store, json: json, raw: raw,
+                                   recordings: recordingOptions.directory(database: database))
+        // --raw is byte for byte: no newline is added to the vendor's body.
+        FileHandle.standardOutput.write(Data((raw ? text : text + "\n").utf8))
     }
 
     /// The text `show` prints; shared with `demo`.
@@ -46,17 +42,17 @@ struct ShowCommand: ParsableCommand {
         if let provider {
             chosen = provider
         } else {
-            let holders = try StoredCall.providers(of: id, in: store)
+            let holders = try store.providers(holding: id)
             guard let first = holders.first else {
-                throw Exit.fail("no call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", code: Exit.someFailed)
+                throw CommandFailure("no call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", .someFailed)
             }
             guard holders.count == 1 else {
-                throw Exit.fail("both \(holders.map(\.rawValue).joined(separator: " and ")) have a call \(id.debugDescription); pass --provider to choose.", code: Exit.usage)
+                throw CommandFailure("both \(holders.map(\.rawValue).joined(separator: " and ")) have a call \(id.debugDescription); pass --provider to choose.", .usage)
             }
             chosen = first
         }
-        guard let call = try StoredCall.load(provider: chosen, id: id, from: store) else {
-            throw Exit.fail("no \(chosen.displayName) call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", code: Exit.someFailed)
+        guard let call = try store.storedCall(provider: chosen, id: id) else {
+            throw CommandFailure("no \(chosen.displayName) call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", .someFailed)
         }
         if raw { return call.rawJSON }
         if json { return CallPresenter.json(call).prettyText }

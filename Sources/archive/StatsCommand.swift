@@ -22,22 +22,20 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        try runQuery {
-            let store = try ArchiveStore.openReadOnly(path: database.path)
-            let groups = try CallStats.compute(try filters.filter(), by: by, in: store)
-            let output = OutputBuffer()
-            switch format.resolved(for: output) {
-            case .table:
-                output.write(StatsReport.text(groups, by: by))
-            case .json:
-                output.write(JSONValue.array(groups.map { StatsReport.json($0, by: by) }).prettyText + "\n")
-            case .ndjson:
-                for group in groups { output.write(StatsReport.json(group, by: by).jsonText + "\n") }
-            case .csv, .tsv:
-                let rows = StatsReport.rows(groups, by: by)
-                rows.write(to: format.writer(rows.columns, to: output))
-            }
-            output.flush()
+        let store = try ArchiveStore.openReadOnly(path: database.path)
+        let groups = try CallStats.compute(try filters.filter(), by: by, in: store)
+        let output = OutputBuffer()
+        switch format.resolved(for: output) {
+        case .table:
+            output.write(StatsReport.text(groups, by: by))
+        case .json:
+            output.write(JSONValue.array(groups.map { StatsReport.json($0, by: by) }).prettyText + "\n")
+        case .ndjson:
+            for group in groups { output.write(StatsReport.json(group, by: by).jsonText + "\n") }
+        case .csv, .tsv:
+            let rows = StatsReport.rows(groups, by: by)
+            rows.write(to: format.writer(rows.columns, to: output))
         }
+        output.flush()
     }
 }

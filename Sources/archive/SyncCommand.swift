@@ -11,8 +11,10 @@ struct SyncCommand: AsyncParsableCommand {
             Calls already archived in a final state are skipped unless --refresh is given; calls the vendor \
             may still change (in progress, or not yet analysed) are fetched again. With --discover, the IDs come \
             from the vendor's List Calls (see 'archive ids') and fetching starts with the first page. With \
-            --recordings, each call's recording is downloaded right after the call, while its link is fresh. \
-            The API key is read from --api-key-file, else from PURETALK_API_KEY or PUPPETEER_API_KEY.
+            --recordings, each call's recording is downloaded right after the call, while its link is fresh; with \
+            --two-party-recordings, also the recording with each party on its own channel, where the vendor \
+            offers one (Retell's multichannel, Vapi's stereo). \
+            The API key is read from --api-key-file, else from \(Provider.allCases.map(\.apiKeyVariable).joined(separator: " or ")).
             """)
 
     @Argument(help: ArgumentHelp("A file with one call ID per line, or - for standard input; omit it with --discover.",
@@ -36,6 +38,13 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Also archive each call's recording (and those of final calls archived without theirs).")
     var recordings = false
 
+    @Flag(help: ArgumentHelp("Also archive the two-party recording of each call fetched, where the vendor offers one (implies --recordings).",
+                             discussion: "Retell's multichannel and Vapi's stereo recording, downloaded right after the Get Call. For calls archived before, add --refresh."))
+    var twoPartyRecordings = false
+
+    /// Recordings are archived with either flag.
+    private var archivesRecordings: Bool { recordings || twoPartyRecordings }
+
     @OptionGroup var recordingOptions: RecordingOptions
 
     @OptionGroup var output: OutputOptions
@@ -49,41 +58,39 @@ struct SyncCommand: AsyncParsableCommand {
         if !discover, listing.isSet {
             throw ValidationError("--since, --until, --status and --restart choose what --discover lists; add --discover.")
         }
-        if recordingOptions.recordingsDir != nil && !recordings {
+        if recordingOptions.recordingsDir != nil && !archivesRecordings {
             throw ValidationError("--recordings-dir is where --recordings puts them; add --recordings.")
         }
     }
 
     func run() async throws {
         let endpoint = try vendor.endpoint()
-        let store = try SyncRunner.openStore(database.path)
-        let recordingStore = recordings ? try recordingOptions.open(database: database) : nil
+        let store = try ArchiveStore.open(path: database.path)
+        let recordingStore = archivesRecordings ? try recordingOptions.open(database: database) : nil
         let logger = SyncRunner.logger(verbose: output.verbose)
         let query = try listing.query()
-        let configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: refresh,
+        var configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: refresh,
                                               source: discover ? "list-calls?" + query.canonical : source ?? "-",
                                               recordings: recordingStore)
+        configuration.twoPartyRecordings = twoPartyRecordings
         guard discover else {
-            let ids: IDListSource
-            do {
-                ids = try IDListSource(path: source ?? "-")
-            } catch {
-                throw Exit.fail(error.description, code: Exit.usage)
+            let ids = try IDListSource(path: source ?? "-")
+            if let failure = try await SyncRunner.run(configuration, store: store, source: ids, databasePath: database.path,
+                                                      logger: logger, progress: !output.quiet) {
+                throw failure
             }
-            let code = try await SyncRunner.run(configuration, store: store, source: ids, databasePath: database.path,
-                                                logger: logger, progress: !output.quiet)
-            if code != Exit.ok { throw ExitCode(code) }
             return
         }
         let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
                                   timeout: vendor.timeoutDuration, concurrency: 1)
         let calls = CallListing(store: store, client: client, query: query, policy: vendor.retry,
                                 logger: logger, restart: listing.restart)
-        var code = try await SyncRunner.run(configuration, store: store, source: calls, databasePath: database.path,
-                                            logger: logger, progress: !output.quiet)
+        let failure = try await SyncRunner.run(configuration, store: store, source: calls, databasePath: database.path,
+                                               logger: logger, progress: !output.quiet)
         await client.shutdown()
-        code = await ListingReport.finish(calls, provider: vendor.provider, code: code, quiet: false)
-        if code != Exit.ok { throw ExitCode(code) }
+        if let failure = await ListingReport.finish(calls, provider: vendor.provider, after: failure, quiet: false) {
+            throw failure
+        }
     }
 }
 
@@ -97,16 +104,8 @@ struct OutputOptions: ParsableArguments {
 }
 
 /// Runs a sync for the command line: traps signals, shows progress, prints
-/// the summary, and turns the outcome into an exit code.
+/// the summary, and turns the outcome into the failure to exit with, if any.
 enum SyncRunner {
-    static func openStore(_ path: String) throws -> ArchiveStore {
-        do {
-            return try ArchiveStore.open(path: path)
-        } catch {
-            throw Exit.fail(error)
-        }
-    }
-
     static func logger(verbose: Bool) -> Logger {
         var logger = Logger(label: "archive")
         logger.logLevel = verbose ? .debug : .warning
@@ -114,7 +113,7 @@ enum SyncRunner {
     }
 
     static func run(_ configuration: SyncConfiguration, store: ArchiveStore, source: some IDSource, databasePath: String,
-                    logger: Logger, progress showProgress: Bool) async throws -> Int32 {
+                    logger: Logger, progress showProgress: Bool) async throws -> CommandFailure? {
         let engine = SyncEngine(store: store, configuration: configuration, logger: logger)
         let signals = SignalTrap { engine.stop(signal: $0) }
         let progress = ProgressLine(engine: engine, enabled: showProgress && isatty(STDERR_FILENO) == 1)
@@ -123,31 +122,33 @@ enum SyncRunner {
             report = try await engine.run(source)
         } catch {
             progress.finish()
-            throw Exit.fail(error)
+            throw error
         }
         progress.finish()
         signals.cancel()
         print(SyncSummary.text(report, provider: configuration.provider, databasePath: databasePath,
                                recordings: configuration.recordings?.directory))
-        switch report.outcome {
-        case .completed: return Exit.ok
-        case .completedWithFailures: return Exit.someFailed
-        case .interrupted(let signal): return 128 + signal
+        return failure(report.outcome, provider: configuration.provider)
+    }
+
+    /// What a sync's outcome means for the exit: nil for a clean run.
+    static func failure(_ outcome: SyncReport.Outcome, provider: Provider) -> CommandFailure? {
+        switch outcome {
+        case .completed: nil
+        case .completedWithFailures: CommandFailure(exitStatus: .someFailed)
+        case .interrupted(let signal): CommandFailure(exitStatus: .interrupted(by: signal))
         case .authRejected(let status):
-            _ = Exit.fail("""
-                \(configuration.provider.displayName) rejected the API key (HTTP \(status)); the sync stopped with no further requests. \
-                Check \(configuration.provider.apiKeyVariable) and run the same command again.
-                """, code: Exit.authRejected)
-            return Exit.authRejected
+            CommandFailure("""
+                \(provider.displayName) rejected the API key (HTTP \(status)); the sync stopped with no further requests. \
+                Check \(provider.apiKeyVariable) and run the same command again.
+                """, .authRejected)
         case .vendorUnavailable(let inARow, let lastError):
-            _ = Exit.fail("""
-                \(configuration.provider.displayName) failed \(inARow) calls in a row after every retry (last: \(lastError)); \
+            CommandFailure("""
+                \(provider.displayName) failed \(inARow) calls in a row after every retry (last: \(lastError)); \
                 the sync stopped rather than spin. What was fetched is archived. Check the vendor's status, then run the same command again.
-                """, code: Exit.vendorUnavailable)
-            return Exit.vendorUnavailable
+                """, .vendorUnavailable)
         case .storageFailed(let message):
-            _ = Exit.fail(message, code: Exit.database)
-            return Exit.database
+            CommandFailure(message, .database)
         }
     }
 }

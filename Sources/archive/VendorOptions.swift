@@ -5,7 +5,7 @@ import Foundation
 /// The options of every command that talks to a vendor: which one, where,
 /// with which key, and how patiently.
 struct VendorOptions: ParsableArguments {
-    @Option(help: "The vendor: puretalk or puppeteer.")
+    @Option(help: "The vendor: \(Provider.names).")
     var provider: Provider
 
     @Option(help: ArgumentHelp("The vendor API's base URL, for self-hosting and tests.", valueName: "url"))
@@ -37,17 +37,13 @@ struct VendorOptions: ParsableArguments {
 
     var timeoutDuration: Duration { .milliseconds(Int64(timeout * 1000)) }
 
-    /// The base URL and key, or exit 2 naming what is wrong.
-    func endpoint() throws -> (baseURL: BaseURL, apiKey: String) {
-        do {
-            let baseURL = try BaseURL(self.baseURL ?? provider.defaultBaseURL)
-            let apiKey = try APIKey.read(file: apiKeyFile, provider: provider) { warning in
-                FileHandle.standardError.write(Data("archive: warning: \(warning)\n".utf8))
-            }
-            return (baseURL, apiKey)
-        } catch {
-            throw Exit.fail(error.description, code: Exit.usage)
+    /// The base URL and key, or a `ConfigurationError` (exit 2) naming what is wrong.
+    func endpoint() throws(ConfigurationError) -> (baseURL: BaseURL, apiKey: String) {
+        let baseURL = try BaseURL(self.baseURL ?? provider.defaultBaseURL)
+        let apiKey = try APIKey.read(file: apiKeyFile, provider: provider) { warning in
+            FileHandle.standardError.write(Data("archive: warning: \(warning)\n".utf8))
         }
+        return (baseURL, apiKey)
     }
 }
 
@@ -77,13 +73,9 @@ struct RecordingOptions: ParsableArguments {
         recordingsDir ?? RecordingStore.defaultDirectory(forDatabase: database.path)
     }
 
-    /// Opens (creating) the store, or exits 4 naming the directory.
+    /// Opens (creating) the store; a `RecordingStoreError` (exit 4) names the directory.
     func open(database: DatabaseOptions) throws -> RecordingStore {
-        do {
-            return try RecordingStore(directory: directory(database: database))
-        } catch {
-            throw Exit.fail(error.description, code: Exit.database)
-        }
+        try RecordingStore(directory: directory(database: database))
     }
 }
 

@@ -17,13 +17,16 @@ import Testing
     static let free: [Provider: [String: Set<String>]] = [
         .puretalk: ["$.results.metadata": ["a string", "an object"], "$.results.call_analysis.post_analysis_data[0].value": anyType],
         .puppeteer: ["$.transcript_object": anyType, "$.call_analysis": anyType],
+        .retell: ["$.metadata": anyType, "$.retell_llm_dynamic_variables": anyType, "$.call_analysis.custom_analysis_data": anyType],
+        .vapi: ["$.artifact.messages[3].toolCalls[0]": anyType, "$.artifact.messages[4].result": anyType,
+                "$.analysis.structuredData": anyType],
     ]
 
     static func allowed(_ provider: Provider, _ path: String, _ type: String) -> Bool {
         free[provider, default: [:]].contains { path.hasPrefix($0.key) && $0.value.contains(type) }
     }
 
-    @Test(arguments: [Provider.puretalk, .puppeteer])
+    @Test(arguments: Provider.allCases)
     func everyDocumentedFieldOfAnotherTypeFailsTheCallNamingTheField(_ provider: Provider) throws {
         let (seed, id) = try Self.seed(provider)
         var tried = 0, refused = 0
@@ -79,11 +82,11 @@ import Testing
     /// Byte-level fuzzing of both seeds: 5,000 random flips, deletions,
     /// insertions and truncations each. Every result decodes or fails with a
     /// `DecodeError`; none crashes, and none is stored under another ID.
-    @Test(arguments: [Provider.puretalk, .puppeteer])
+    @Test(arguments: Provider.allCases)
     func randomByteMutationsOfTheSeedsNeverCrashTheDecoders(_ provider: Provider) throws {
         let (seed, id) = try Self.seed(provider)
         let original = Array(seed.jsonText.utf8)
-        var rng = LinearCongruential(seed: provider == .puretalk ? 1 : 2)
+        var rng = LinearCongruential(seed: UInt64(Provider.allCases.firstIndex(of: provider)! + 1))
         let alphabet = Array("{}[]\":,.-+eE0123456789tfnul \\/x\u{0}".utf8) + [0xC3, 0xA9, 0xFF]
         var decoded = 0, refused = 0
         for _ in 0..<5_000 {
@@ -122,6 +125,8 @@ import Testing
         switch provider {
         case .puretalk: (try JSONParser.parse(try fixture("puretalk-get-call.json")), "be8b84ed-16d8-459e-b71c-b0f54fce5ec1")
         case .puppeteer: (try JSONParser.parse(try fixture("puppeteerai-get-call.json")), "<string>")
+        case .retell: (try JSONParser.parse(try fixture("retell-get-call.json")), "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6")
+        case .vapi: (try JSONParser.parse(try fixture("vapi-get-call.json")), "2f4e9c1a-7d3b-4e8a-9f21-6c5d4b3a2e10")
         }
     }
 

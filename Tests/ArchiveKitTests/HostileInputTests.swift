@@ -181,6 +181,81 @@ struct HostileInputTests {
     }
 
     /// Each call's raw body and row counts, to show an archive did not change.
+    /// The same hostile answers for the vendors with flat bodies:
+    /// a documented field of the wrong type (named by JSONPath), a member named
+    /// twice, nesting past the limit, an HTML page, an empty body, the vendor's
+    /// own error body, a redirect elsewhere and a gzip bomb. Each fails its ID,
+    /// and no archived call changes.
+    @Test(arguments: [(SimulatedVendor.puppeteer, "duration_ms", "PuppeteerAI"), (.retell, "duration_ms", "Retell"), (.vapi, "cost", "Vapi")])
+    func hostileAnswersFromTheFlatBodyVendorsFailTheirIDAndLeaveTheArchiveAlone(vendor: SimulatedVendor, numberField: String, name: String) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let ids = vendor.sampleIDs(count: 8)
+        let env = [vendor.provider.apiKeyVariable: "sim-key"]
+        let clean = try ids.map { try #require(CallFactory.body(vendor, id: $0)) }
+        func mutate(_ index: Int, _ edit: (inout [(key: String, value: JSONValue)]) -> Void) throws -> String {
+            var members = try #require(try JSONParser.parse(clean[index]).object).members
+            edit(&members)
+            return JSONValue.object(JSONObject(members)).jsonText
+        }
+        let wrongType = try mutate(0) { $0 = $0.map { $0.key == numberField ? (numberField, .string("61")) : $0 } }
+        let duplicate = try mutate(1) { $0.append((vendor == .retell ? "call_status" : "status", .string("ongoing"))) }
+        let errors: [SimulatedVendor: String] = [
+            .puppeteer: #"{"detail": "Call is being processed"}"#,
+            .retell: #"{"error_message": "Call is being processed"}"#,
+            .vapi: #"{"message": "Call is being processed", "statusCode": 200}"#,
+        ]
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        let vendorError = try #require(errors[vendor])
+        let bomb = try gzip(Data(count: 64 << 20))
+        try await withSimulator { other in
+            func answer(_ body: String, headers: [String: String] = ["Content-Type": "application/json"]) -> Fault {
+                .raw(status: 200, headers: headers, body: Array(body.utf8))
+            }
+            let script: [String: [Fault]] = [
+                ids[0]: [answer(wrongType)],
+                ids[1]: [answer(duplicate)],
+                ids[2]: [answer(deep)],
+                ids[3]: Array(repeating: answer("<html><body>Bad gateway</body></html>", headers: ["Content-Type": "text/html"]), count: 3),
+                ids[4]: Array(repeating: answer(""), count: 3),
+                ids[5]: [answer(vendorError)],
+                ids[6]: [.redirect(location: "http://localhost:\(other.port)\(vendor.basePath)/elsewhere")],
+                ids[7]: [.raw(status: 200, headers: ["Content-Encoding": "gzip", "Content-Type": "application/json"], body: Array(bomb))],
+            ]
+            let good = try await withSimulator { good in
+                let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+                let first = try CLI.run(["sync", list, "--provider", vendor.provider.rawValue, "--base-url", good.baseURL(for: vendor), "--quiet"],
+                                        environment: env, in: dir.url)
+                #expect(first.status == 0, "\(first.stderr)")
+                return good
+            }
+            let path = dir.path("archive.sqlite")
+            let before = try await snapshot(path)
+            try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(100))) { hostile in
+                let result = try CLI.run(["sync", "ids.txt", "--provider", vendor.provider.rawValue, "--base-url", hostile.baseURL(for: vendor),
+                                          "--refresh", "--max-attempts", "3", "--quiet"], environment: env, in: dir.url)
+                #expect(result.status == 1, "\(result.stderr)")
+                let expected = [
+                    ids[0]: "field $.\(numberField) is a string, where the API documents a number",
+                    ids[1]: "appears twice in one object",
+                    ids[2]: "nesting deeper than 512 levels",
+                    ids[3]: "response is not valid JSON",
+                    ids[4]: "response is not valid JSON",
+                    ids[5]: "\(name) reported an error: Call is being processed",
+                    ids[6]: "redirect to localhost not followed",
+                    ids[7]: "compressed response inflates past 33554432 bytes",
+                ]
+                for (id, message) in expected {
+                    #expect(result.stdout.contains("\(id): ") && result.stdout.contains(message), "\(id): \(message)\n\(result.stdout)")
+                }
+                #expect(ids.map { hostile.requestCount(vendor, id: $0) } == [1, 1, 1, 3, 3, 1, 1, 1])
+            }
+            #expect(other.totalRequests == 0, "the redirect was followed")
+            #expect(try await snapshot(path) == before, "a hostile answer changed an archived call")
+            try expectArchiveIsSound(path, vendor, from: good)
+        }
+    }
+
     func snapshot(_ path: String) async throws -> [String] {
         try await DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: """

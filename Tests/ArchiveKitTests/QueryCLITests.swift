@@ -39,7 +39,7 @@ struct QueryCLITests {
         let list = try CLI.run(["list", "--limit", "0", "--format", "ndjson"], in: dir.url)
         #expect(list.status == 0, "\(list.stderr)")
         let listed = try lines(list.stdout).map(json)
-        #expect(listed.count == 2 * Self.perVendor)
+        #expect(listed.count == SimulatedVendor.allCases.count * Self.perVendor)
         #expect(Set(listed.map { "\($0["provider"]!)/\($0["call_id"]!)" }).count == listed.count)
         let starts = listed.compactMap { $0["started_at"] as? String }
         #expect(starts == starts.sorted(by: >))
@@ -52,10 +52,10 @@ struct QueryCLITests {
         let search = try CLI.run(["search", "refund", "--limit", "0", "--format", "ndjson"], in: dir.url)
         #expect(search.status == 0, "\(search.stderr)")
         let hits = try lines(search.stdout).map(json)
-        let expectedTurns = try await store.writer.read { db in
+        let expectedTurns = try await store.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM transcript_turns WHERE lower(content) LIKE '%refund%'")!
         }
-        let expectedSummaries = try await store.writer.read { db in
+        let expectedSummaries = try await store.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM call_analysis WHERE lower(summary) LIKE '%refund%'")!
         }
         #expect(hits.filter { $0["role"] as? String != "analysis" }.count == expectedTurns)
@@ -74,11 +74,11 @@ struct QueryCLITests {
         let stats = try CLI.run(["stats", "--by", "provider", "--format", "ndjson"], in: dir.url)
         #expect(stats.status == 0, "\(stats.stderr)")
         let groups = try lines(stats.stdout).map(json)
-        #expect(groups.map { $0["group"] as? String } == ["puppeteer", "puretalk"])
+        #expect(groups.map { $0["group"] as? String } == ["puppeteer", "puretalk", "retell", "vapi"])
         let pt = groups[1]
         #expect(pt["calls"] as? Int == Self.perVendor)
-        for metric in CallStats.latencyMetrics {
-            let values = try await store.writer.read { db in
+        for metric in ["latency", "eou_delay", "llm_latency", "tts_latency"] {  // turn_latencies' columns
+            let values = try await store.read { db in
                 try Double.fetchAll(db, sql: "SELECT \(metric) FROM turn_latencies WHERE provider = 'puretalk' AND \(metric) IS NOT NULL")
             }.sorted()
             let figures = try #require((pt["latency"] as? [String: Any])?[metric] as? [String: Any])
@@ -88,22 +88,51 @@ struct QueryCLITests {
                 #expect(figures["p\(p)"] as? Double == values[rank - 1], "\(metric) p\(p)")
             }
         }
-        let durations = try await store.writer.read { db in
+        // Retell's call-level series: exact percentiles over every sample, none from turns.
+        let rt = groups[2]
+        for metric in ["latency", "llm_latency", "llm_websocket_network_rtt"] {
+            let values = try await store.read { db in
+                try Double.fetchAll(db, sql: "SELECT seconds FROM call_latency_samples WHERE provider = 'retell' AND metric = ?", arguments: [metric])
+            }.sorted()
+            let figures = try #require((rt["latency"] as? [String: Any])?[metric] as? [String: Any], "\(metric)")
+            #expect(values.count > 100)
+            #expect(figures["count"] as? Int == values.count && figures["from_calls"] as? Int == values.count && figures["from_turns"] as? Int == 0)
+            #expect(figures["p90"] as? Double == values[Int((0.9 * Double(values.count)).rounded(.up)) - 1], "\(metric) p90")
+        }
+        let ptFigures = try #require((pt["latency"] as? [String: Any])?["latency"] as? [String: Any])
+        #expect(ptFigures["from_calls"] as? Int == 0 && ptFigures["from_turns"] as? Int == ptFigures["count"] as? Int)
+        let durations = try await store.read { db in
             try Double.fetchAll(db, sql: "SELECT duration_ms / 1000.0 FROM calls WHERE provider = 'puppeteer' AND duration_ms IS NOT NULL")
         }.sorted()
         let ppDuration = try #require(groups[0]["duration_s"] as? [String: Any])
         #expect(ppDuration["p90"] as? Double == durations[Int((0.9 * Double(durations.count)).rounded(.up)) - 1])
         let statsCSV = try CLI.run(["stats", "--format", "csv"], in: dir.url)
-        #expect(statsCSV.stdout.contains("\r\nall,calls,\(2 * Self.perVendor)\r\n"))
+        #expect(statsCSV.stdout.contains("\r\nall,calls,\(SimulatedVendor.allCases.count * Self.perVendor)\r\n"))
 
         // export: one normalized call per line, equal to `show --json`.
         let export = try CLI.run(["export"], in: dir.url)
         #expect(export.status == 0)
         let exported = try lines(export.stdout).map(json)
-        #expect(exported.count == 2 * Self.perVendor)
+        #expect(exported.count == SimulatedVendor.allCases.count * Self.perVendor)
         let sample = try #require(exported.first { $0["call_id"] as? String == "pt-call-000007" })
         let shown = try CLI.run(["show", "pt-call-000007", "--json"], in: dir.url)
         #expect(NSDictionary(dictionary: sample) == NSDictionary(dictionary: try json(shown.stdout)))
+
+        // Call-level latency (Retell, Vapi): in show --json and export, per metric, in the vendor's order.
+        for id in ["rt-call-000007", "vc-call-000007"] {
+            let exportedCall = try #require(exported.first { $0["call_id"] as? String == id })
+            let shownCall = try json(try CLI.run(["show", id, "--json"], in: dir.url).stdout)
+            #expect(NSDictionary(dictionary: exportedCall) == NSDictionary(dictionary: shownCall))
+            let samples = try #require(shownCall["latency_samples"] as? [String: [Double]])
+            let stored = try await store.read { db in
+                try Double.fetchAll(db, sql: "SELECT seconds FROM call_latency_samples WHERE call_id = ? AND metric = 'latency' ORDER BY position",
+                                    arguments: [id])
+            }
+            #expect(!stored.isEmpty && samples["latency"] == stored)
+            let text = try CLI.run(["show", id], in: dir.url).stdout
+            #expect(text.contains("Latency, call-level samples (s)\n") && text.contains("\n  latency                   n \(stored.count)  p50 "))
+        }
+        #expect((sample["latency_samples"] as? [String: Any])?.isEmpty == true, "PureTalk's latency is per turn")
 
         // export --raw: the bodies exactly as the vendor sent them.
         let raw = try CLI.run(["export", "--raw", "--provider", "puppeteer"], in: dir.url)
@@ -113,7 +142,7 @@ struct QueryCLITests {
         let table = try CLI.run(["export", "--table", "turn_latency_detail", "--since", "2000-01-01", "--provider", "puretalk"], in: dir.url)
         #expect(table.status == 0, "\(table.stderr)")
         #expect(table.stdout.hasPrefix("provider,call_id,turn_index,assistant_id,assistant_name,call_started_at,role,interrupted,latency,eou_delay,llm_latency,tts_latency,content,previous_content\r\n"))
-        let latencyRows = try await store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM turn_latencies WHERE provider = 'puretalk'")! }
+        let latencyRows = try await store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM turn_latencies WHERE provider = 'puretalk'")! }
         #expect(table.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == latencyRows + 1)
         let unknown = try CLI.run(["export", "--table", "calls; DROP TABLE calls"], in: dir.url)
         #expect(unknown.status == 2 && unknown.stderr.contains("there is no table or view"))
@@ -128,7 +157,7 @@ struct QueryCLITests {
                                  "--format", "csv"], in: dir.url)
         #expect(typed.stdout == "v,n,r,phone,zero\r\n42,integer,real,text,text\r\n", "\(typed.stderr)")
         let slow = try CLI.run(["sql", "SELECT count(*) AS n FROM call_overview WHERE max_turn_latency > :s", "--param", "s=0", "--format", "csv"], in: dir.url)
-        let withLatency = try await store.writer.read { try Int.fetchOne($0, sql: "SELECT count(DISTINCT provider || call_id) FROM turn_latencies WHERE latency > 0")! }
+        let withLatency = try await store.read { try Int.fetchOne($0, sql: "SELECT count(DISTINCT provider || call_id) FROM turn_latencies WHERE latency > 0")! }
         #expect(slow.stdout == "n\r\n\(withLatency)\r\n", "a number compares as a number with a view's computed column")
         let missing = try CLI.run(["sql", "SELECT :a, :b", "--param", "a=1"], in: dir.url)
         #expect(missing.status == 2 && missing.stderr.contains("uses :b"))
@@ -227,7 +256,7 @@ struct QueryCLITests {
         #expect(search.stdout.contains("puretalk,old-1,2025-01-01T00:00:00.000000Z,user,0,Where is my [parcel]?,"))
         #expect(search.stdout.contains("puppeteer,old-1,2025-01-03T00:00:00.000000Z,analysis,,[Parcel] delayed,"))
         let store = try ArchiveStore.openReadOnly(path: path)
-        try store.writer.read { db in
+        try store.read { db in
             #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") == ArchiveStore.knownMigrations)
             #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
             let linked = try Row.fetchAll(db, sql: """

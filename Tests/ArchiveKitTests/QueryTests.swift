@@ -58,7 +58,7 @@ func archive(_ specs: [CallSpec]) async throws -> ArchiveStore {
 /// FTS5 compares each index with its content table, token by token, and throws on any difference.
 func checkFullTextIndexes(_ store: ArchiveStore) throws {
     // The check is run as an INSERT command, hence a write transaction.
-    try store.writer.write { db in
+    try store.write { db in
         try db.execute(sql: "INSERT INTO transcript_turns_fts (transcript_turns_fts, rank) VALUES ('integrity-check', 1)")
         try db.execute(sql: "INSERT INTO call_analysis_fts (call_analysis_fts, rank) VALUES ('integrity-check', 1)")
     }
@@ -168,7 +168,7 @@ func ids(_ result: ResultSet) -> [String] {
                 "one turn and one summary, each once")
         try checkFullTextIndexes(store)
         // Deleting a call cascades to its turns, and the triggers take them out of the index.
-        try await store.writer.write { try $0.execute(sql: "DELETE FROM calls WHERE call_id = 'thrice'") }
+        try await store.write { try $0.execute(sql: "DELETE FROM calls WHERE call_id = 'thrice'") }
         #expect(ids(try CallSearch.run("refund", filter: CallFilter(), limit: 10, in: store)) == ["summary-only"])
     }
 }
@@ -287,7 +287,7 @@ func ids(_ result: ResultSet) -> [String] {
         ])
         let groups = try CallStats.compute(CallFilter(), by: nil, in: store)
         let json = StatsReport.json(groups[0], by: nil).jsonText
-        #expect(json == #"{"group_by":null,"group":"all","calls":1,"status":{"ended":1},"sentiment":{"positive":1},"direction":{"inbound":1},"answered_by":{"(none)":1},"duration_s":{"count":1,"p50":2.0,"p90":2.0,"p99":2.0},"task_completion":{"rate":1.0,"complete":1,"of":1},"call_completion":{"rate":null,"complete":0,"of":0},"interrupted_turns":{"rate":1.0,"interrupted":1,"of":1},"interrupted_calls":{"rate":1.0,"interrupted":1,"of":1},"latency":{"unit":"s","latency":{"count":1,"p50":1.75,"p90":1.75,"p99":1.75},"eou_delay":{"count":1,"p50":0.5,"p90":0.5,"p99":0.5},"llm_latency":{"count":1,"p50":0.75,"p90":0.75,"p99":0.75},"tts_latency":{"count":1,"p50":0.25,"p90":0.25,"p99":0.25}}}"#)
+        #expect(json == #"{"group_by":null,"group":"all","calls":1,"status":{"ended":1},"sentiment":{"positive":1},"direction":{"inbound":1},"answered_by":{"(none)":1},"duration_s":{"count":1,"p50":2.0,"p90":2.0,"p99":2.0},"task_completion":{"rate":1.0,"complete":1,"of":1},"call_completion":{"rate":null,"complete":0,"of":0},"interrupted_turns":{"rate":1.0,"interrupted":1,"of":1},"interrupted_calls":{"rate":1.0,"interrupted":1,"of":1},"latency":{"unit":"s","latency":{"count":1,"p50":1.75,"p90":1.75,"p99":1.75,"from_turns":1,"from_calls":0},"eou_delay":{"count":1,"p50":0.5,"p90":0.5,"p99":0.5,"from_turns":1,"from_calls":0},"asr_latency":null,"llm_latency":{"count":1,"p50":0.75,"p90":0.75,"p99":0.75,"from_turns":1,"from_calls":0},"tts_latency":{"count":1,"p50":0.25,"p90":0.25,"p99":0.25,"from_turns":1,"from_calls":0}}}"#)
         let rows = StatsReport.rows(groups, by: nil)
         #expect(rows.rows.first { $0[1] == .text("latency.llm_latency.p90") } == [.text("all"), .text("latency.llm_latency.p90"), .real(0.75)])
         #expect(rows.rows.first { $0[1] == .text("calls") } == [.text("all"), .text("calls"), .integer(1)])

@@ -14,7 +14,7 @@ struct RecordingTests {
     }
 
     func recordingRows(_ store: ArchiveStore, _ vendor: SimulatedVendor) throws -> [String: Row] {
-        try store.writer.read { db in
+        try store.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM recordings WHERE provider = ?", arguments: [vendor.rawValue])
         }.reduce(into: [:]) { $0[$1["call_id"]] = $1 }
     }
@@ -30,7 +30,7 @@ struct RecordingTests {
             let recordings = try RecordingStore(directory: dir.path("archive.sqlite.recordings"))
             var configuration = try simulatorSync(server, vendor)
             configuration.recordings = recordings
-            let ids = vendor.sampleIDs(count: 16)
+            let ids = vendor.sampleIDs(count: vendor == .vapi ? 40 : 16)  // Vapi's first unfinished call is its 40th
             let report = try await runSync(store, configuration, ids: ids)
             #expect(report.outcome == .completed)
 
@@ -57,7 +57,7 @@ struct RecordingTests {
             #expect(try FileManager.default.attributesOfItem(atPath: recordings.directory)[.posixPermissions] as? Int == 0o700)
 
             // The key: sent on every API request, never to storage, which did serve recordings.
-            #expect(server.receivedHeaderValues.contains("sim-key"))
+            #expect(server.receivedHeaderValues.contains { $0.contains("sim-key") })
             #expect(server.storageRequests > 0)
             #expect(!server.storageHeaderValues.contains { $0.contains("sim-key") }, "the API key reached the storage host")
             if vendor == .puretalk {
@@ -104,7 +104,7 @@ struct RecordingTests {
             let failure = try #require(report.recordingFailures.first)
             #expect(failure.callID == refused && failure.httpStatus == 403)
             #expect(failure.error.contains("and so was the new one from a fresh Get Call"), "\(failure.error)")
-            let recorded = try await store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM recording_failures WHERE call_id = ?", arguments: [refused]) }
+            let recorded = try await store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM recording_failures WHERE call_id = ?", arguments: [refused]) }
             #expect(recorded == 1)
         }
     }
@@ -226,5 +226,86 @@ struct RecordingTests {
 
         let none = try CLI.run(["recording", "no-such-call", "--out", "x.wav"], in: dir.url)
         #expect(none.status == 1 && none.stderr.contains("no archived recording"))
+    }
+
+    /// `archive recordings` fetches what earlier syncs left out. For Vapi the
+    /// body's URLs point at private storage: the download goes through the API
+    /// host's `/call/{id}/mono-recording`, which redirects to a signed URL that
+    /// gets no key.
+    @Test(arguments: [SimulatedVendor.vapi, .retell])
+    func theRecordingsCommandArchivesWhatAnEarlierSyncLeftOut(vendor: SimulatedVendor) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let ids = vendor.sampleIDs(count: 12)
+        let env = [vendor.provider.apiKeyVariable: "sim-key"]
+        try await withSimulator { server in
+            let base = server.baseURL(for: vendor)
+            let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+            let sync = try CLI.run(["sync", list, "--provider", vendor.provider.rawValue, "--base-url", base, "-q"], environment: env, in: dir.url)
+            #expect(sync.status == 0, "\(sync.stderr)")
+            #expect(server.recordingRequestCount(vendor, id: ids[0]) == 0)
+            let fetched = try CLI.run(["recordings", "--provider", vendor.provider.rawValue, "--base-url", base, "-q"], environment: env, in: dir.url)
+            #expect(fetched.status == 0, "\(fetched.stdout)\(fetched.stderr)")
+            let store = try ArchiveStore.openReadOnly(path: dir.path("archive.sqlite"))
+            let rows = try recordingRows(store, vendor)
+            let ended = ids.filter { CallFactory.hasRecording(vendor, id: $0) }
+            #expect(!ended.isEmpty && Set(rows.keys) == Set(ended))
+            for (id, row) in rows {
+                #expect(row["sha256"] as String == Self.sha256(RecordingFactory.bytes(vendor, id: id)), "\(id)")
+                #expect((row["source_url"] as String).contains("/rec/\(vendor.rawValue)/"), "the bytes came from storage: \(row["source_url"] as String)")
+            }
+            if vendor == .vapi {
+                // Each: one request to the API's endpoint, one to the storage URL it redirected to.
+                #expect(ended.allSatisfy { server.recordingRequestCount(.vapi, id: $0) == 2 })
+            }
+            #expect(!server.storageHeaderValues.contains { $0.contains("sim-key") }, "the API key reached the storage host")
+        }
+    }
+
+    /// `--two-party-recordings`: Retell's multichannel and Vapi's stereo recording
+    /// beside the mono one, each its own row and file, the key only on the API host;
+    /// `archive recording --variant` copies it out, and a second sync downloads
+    /// nothing for final calls.
+    @Test(arguments: [(SimulatedVendor.retell, RecordingVariant.multichannel), (.vapi, .stereo)])
+    func twoPartyRecordingsAreArchivedBesideTheMonoOne(vendor: SimulatedVendor, variant: RecordingVariant) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let ids = vendor.sampleIDs(count: 12)
+        let env = [vendor.provider.apiKeyVariable: "sim-key"]
+        let ended = ids.filter { CallFactory.hasRecording(vendor, id: $0) }
+        try await withSimulator { server in
+            let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+            let sync = ["sync", list, "--provider", vendor.provider.rawValue, "--base-url", server.baseURL(for: vendor), "--two-party-recordings", "-q"]
+            let first = try CLI.run(sync, environment: env, in: dir.url)
+            #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+            let rows = try ArchiveStore.openReadOnly(path: dir.path("archive.sqlite")).read { db in
+                try Row.fetchAll(db, sql: "SELECT call_id, variant, sha256, source_url FROM recordings WHERE provider = ?", arguments: [vendor.rawValue])
+            }
+            #expect(rows.count == 2 * ended.count)
+            for id in ended {
+                let mine = rows.filter { $0["call_id"] == id }
+                #expect(Set(mine.map { $0["variant"] as String }) == ["mono", variant.rawValue], "\(id)")
+                let twoParty = try #require(mine.first { $0["variant"] == variant.rawValue })
+                #expect(twoParty["sha256"] as String == Self.sha256(RecordingFactory.bytes(vendor, id: "\(id)-\(variant.rawValue)")))
+                #expect((twoParty["source_url"] as String).contains("/rec/\(vendor.rawValue)/\(id)-\(variant.rawValue).wav"))
+            }
+            #expect(!server.storageHeaderValues.contains { $0.contains("sim-key") }, "the API key reached the storage host")
+
+            let final = try ArchiveStore.openReadOnly(path: dir.path("archive.sqlite")).read { db in
+                try String.fetchAll(db, sql: "SELECT call_id FROM calls WHERE is_final = 1 AND provider = ?", arguments: [vendor.rawValue])
+            }
+            let before = server.storageRequests
+            let second = try CLI.run(sync, environment: env, in: dir.url)
+            #expect(second.status == 0 && final.count == ended.count, "\(second.stderr)")
+            #expect(server.storageRequests == before, "nothing downloaded again for final calls")
+        }
+        let id = try #require(ended.first)
+        let copied = try CLI.run(["recording", id, "--variant", variant.rawValue, "--out", "two.wav"], in: dir.url)
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(try Data(contentsOf: dir.url.appendingPathComponent("two.wav")) == Data(RecordingFactory.bytes(vendor, id: "\(id)-\(variant.rawValue)")))
+        let shown = try #require(try JSONSerialization.jsonObject(with: try CLI.run(["show", id, "--json"], in: dir.url).stdoutBytes) as? [String: Any])
+        #expect((shown["two_party_recording"] as? [String: Any])?["variant"] as? String == variant.rawValue)
+        #expect((shown["recording"] as? [String: Any])?["variant"] as? String == "mono")
+        #expect(try CLI.run(["show", id], in: dir.url).stdout.contains("\n  \(variant.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))archived: "))
     }
 }

@@ -36,7 +36,7 @@ struct SecretTests {
                 let base = vendor.baseURL(for: .puretalk)
 
                 let failing = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", base, "--api-key-file", keyFile,
-                                           "--timeout", "0.3", "--max-attempts", "3", "-v"], in: dir.url)
+                                           "--timeout", "1", "--max-attempts", "3", "-v"], in: dir.url)
                 #expect(failing.status == 1, "\(failing.stderr)")
                 #expect(failing.stdout.contains("fetched   295"))
                 outputs += [failing.stdout, failing.stderr]
@@ -80,6 +80,46 @@ struct SecretTests {
             checked += 1
         }
         #expect(checked >= 5, "the database files, with the crashed run's -wal and -shm")
+        for output in outputs { #expect(!output.contains(key), "the key was printed: \(output)") }
+        #expect(outputs.joined().contains("[redacted]"), "the echoed key was seen and redacted")
+    }
+
+    /// The other vendors: a sync with recordings (Vapi's go through its
+    /// API host and a redirect to storage), error bodies that echo the key,
+    /// `-v`, and a rejected key. No output, database file or storage request
+    /// holds the key afterwards.
+    @Test(arguments: [SimulatedVendor.puppeteer, .retell, .vapi])
+    func theKeyIsNowhereButTheAPIHost(vendor: SimulatedVendor) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let key = "sk-\(vendor.rawValue)-\(UUID().uuidString)"
+        let ids = vendor.sampleIDs(count: 40)
+        let header = vendor == .puppeteer ? key : "Bearer \(key)"  // PuppeteerAI takes the raw key
+        let echo = { (status: Int) in Fault.raw(status: status, headers: ["Content-Type": "text/html"], body: Array("<p>bad key \(header)</p>".utf8)) }
+        let script: [String: [Fault]] = [ids[0]: Array(repeating: echo(500), count: 3), ids[1]: Array(repeating: echo(200), count: 3)]
+        let config = SimulatorConfiguration(apiKey: key, faults: FaultPlan(scripted: script), maxLifetime: .seconds(100))
+        var outputs: [String] = []
+        try await withSimulator(config) { server in
+            let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+            let base = ["--provider", vendor.provider.rawValue, "--base-url", server.baseURL(for: vendor)]
+            let sync = try CLI.run(["sync", list] + base + ["--recordings", "--max-attempts", "3", "-v"],
+                                   environment: [vendor.provider.apiKeyVariable: key], in: dir.url)
+            #expect(sync.status == 1, "two IDs fail: \(sync.stderr)")
+            #expect(sync.stdout.contains("fetched   38"))
+            let rejected = try CLI.run(["sync", list] + base + ["--db", "rejected.sqlite", "-v"],
+                                       environment: [vendor.provider.apiKeyVariable: "wrong-\(key)"], in: dir.url)
+            #expect(rejected.status == 3)
+            outputs += [sync.stdout, sync.stderr, rejected.stdout, rejected.stderr]
+            #expect(server.receivedHeaderValues.contains(header), "the key went to the API host in the vendor's header")
+            #expect(server.storageRequests > 0)
+            #expect(!server.storageHeaderValues.contains { $0.contains(key) }, "the key reached the storage host")
+        }
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.url.path) where file.contains(".sqlite") {
+            let path = dir.url.appendingPathComponent(file)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            #expect(try Data(contentsOf: path).range(of: Data(key.utf8)) == nil, "the key is in \(file)")
+        }
         for output in outputs { #expect(!output.contains(key), "the key was printed: \(output)") }
         #expect(outputs.joined().contains("[redacted]"), "the echoed key was seen and redacted")
     }

@@ -22,13 +22,13 @@ import Testing
 
     @Test func migrationsAreAppliedAndRecorded() throws {
         let store = try ArchiveStore.inMemory()
-        let applied = try store.writer.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") }
+        let applied = try store.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") }
         #expect(applied == ArchiveStore.knownMigrations)
         #expect(applied.first == "0001_initial")
-        let strict = try store.writer.read { db in
+        let strict = try store.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM pragma_table_list WHERE strict = 1 AND schema = 'main' ORDER BY name")
         }
-        #expect(strict == ["call_analysis", "calls", "listing_ids", "listings", "pending_work", "post_analysis_fields", "recording_failures", "recordings",
+        #expect(strict == ["call_analysis", "call_latency_samples", "calls", "listing_ids", "listings", "pending_work", "post_analysis_fields", "recording_failures", "recordings",
                           "sync_failures", "sync_runs", "transcript_turns", "turn_latencies"])
     }
 
@@ -37,7 +37,7 @@ import Testing
         try await store.save([.archived(sampleCall(turns: 5))], runID: nil)
         #expect(try rowCount(store, "transcript_turns") == 5)
         #expect(try rowCount(store, "turn_latencies") == 3)
-        let rowid = try await store.writer.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
+        let rowid = try await store.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
 
         var shorter = sampleCall(turns: 2)
         shorter.analysis = nil
@@ -49,8 +49,30 @@ import Testing
         #expect(try rowCount(store, "call_analysis") == 0)
         #expect(try rowCount(store, "post_analysis_fields") == 0)
         // An upsert updates in place: the row keeps its rowid.
-        let rowidAfter = try await store.writer.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
+        let rowidAfter = try await store.read { try Int64.fetchOne($0, sql: "SELECT rowid FROM calls") }
         #expect(rowidAfter == rowid)
+    }
+
+    /// Each table's rows of a call go in one INSERT per 500 rows: a call of 1,201
+    /// turns, each with latencies, crosses two chunk boundaries and every latency
+    /// still points at its own turn, in a store whose full-text index agrees.
+    @Test func aLongCallIsStoredWholeAcrossInsertChunks() async throws {
+        let spec = CallSpec(id: "long", turns: (0..<1201).map { ("agent", "turn \($0) refund") },
+                            llmLatencies: (0..<1201).map { Double($0) / 1000 })
+        let store = try await archive([CallSpec(id: "first", turns: [("user", "hello")]), spec])
+        let rows = try await store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.turn_index, t.content, l.llm_latency FROM transcript_turns t
+                JOIN turn_latencies l ON l.turn_ref = t.id WHERE t.call_id = 'long' ORDER BY t.turn_index
+                """)
+        }
+        #expect(rows.count == 1201)
+        #expect(rows.allSatisfy { row in
+            let i: Int = row[0]
+            return row[1] == "turn \(i) refund" && row[2] == Double(i) / 1000
+        })
+        try checkFullTextIndexes(store)
+        #expect(try CallSearch.run("refund", filter: CallFilter(), limit: nil, in: store).rows.count == 1201)
     }
 
     @Test func aSuccessClearsAnEarlierFailure() async throws {
@@ -70,9 +92,9 @@ import Testing
         broken.turns[3].index = 1  // duplicate turn key: the fourth insert fails
         let refused = try await store.save([.archived(sampleCall("good")), .archived(broken)], runID: nil)
         #expect(refused.map(\.callID) == ["bad"])
-        let stored = try await store.writer.read { try String.fetchAll($0, sql: "SELECT call_id FROM calls") }
+        let stored = try await store.read { try String.fetchAll($0, sql: "SELECT call_id FROM calls") }
         #expect(stored == ["good"])
-        let turnsOfBad = try await store.writer.read {
+        let turnsOfBad = try await store.read {
             try Int.fetchOne($0, sql: "SELECT count(*) FROM transcript_turns WHERE call_id = 'bad'")
         }
         #expect(turnsOfBad == 0)
@@ -91,7 +113,7 @@ import Testing
     @Test func deletingACallCascades() async throws {
         let store = try ArchiveStore.inMemory()
         try await store.save([.archived(sampleCall())], runID: nil)
-        try await store.writer.write { try $0.execute(sql: "DELETE FROM calls") }
+        try await store.write { try $0.execute(sql: "DELETE FROM calls") }
         for table in ["transcript_turns", "turn_latencies", "call_analysis", "post_analysis_fields"] {
             #expect(try rowCount(store, table) == 0, "\(table)")
         }

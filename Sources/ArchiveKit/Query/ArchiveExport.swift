@@ -6,32 +6,30 @@ public enum ArchiveExport {
     /// Writes one line per call the filter selects, oldest first (at most
     /// `limit`): `line` turns the selected columns of a call into its line.
     private static func lines(_ filter: CallFilter, limit: Int?, select: String, from store: ArchiveStore,
-                              to output: OutputBuffer, line: (Row, Database) throws -> String?) throws(StoreError) -> Int {
+                              to output: OutputBuffer, line: (Row, Database) throws -> String?) throws -> Int {
         let (condition, arguments) = filter.condition()
         let sql = """
             SELECT \(select) FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id
             WHERE \(condition) ORDER BY c.started_at, c.provider, c.call_id LIMIT ?
             """
-        return try store.mapped {
-            try store.writer.read { db in
-                var count = 0
-                let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments + [limit ?? -1])
-                while let row = try rows.next() {
-                    guard let text = try line(row, db) else { continue }
-                    output.write(text)
-                    output.write("\n")
-                    count += 1
-                }
-                output.flush()
-                return count
+        return try store.read { db in
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments + [limit ?? -1])
+            while let row = try rows.next() {
+                guard let text = try line(row, db) else { continue }
+                output.write(text)
+                output.write("\n")
+                count += 1
             }
+            output.flush()
+            return count
         }
     }
 
     /// JSON Lines: one normalized call per line, as `archive show --json`
     /// prints it (turns with latencies, analysis, fields). Returns the count.
     @discardableResult
-    public static func calls(_ filter: CallFilter, limit: Int? = nil, from store: ArchiveStore, to output: OutputBuffer) throws(StoreError) -> Int {
+    public static func calls(_ filter: CallFilter, limit: Int? = nil, from store: ArchiveStore, to output: OutputBuffer) throws -> Int {
         try lines(filter, limit: limit, select: "c.provider, c.call_id", from: store, to: output) { key, db in
             guard let provider = Provider(rawValue: key[0]),
                   let call = try StoredCall.fetch(provider: provider, id: key[1], db) else { return nil }
@@ -43,7 +41,7 @@ public enum ArchiveExport {
     /// line break in it can only be whitespace between tokens: it becomes a
     /// space, and nothing else changes.
     @discardableResult
-    public static func rawBodies(_ filter: CallFilter, limit: Int? = nil, from store: ArchiveStore, to output: OutputBuffer) throws(StoreError) -> Int {
+    public static func rawBodies(_ filter: CallFilter, limit: Int? = nil, from store: ArchiveStore, to output: OutputBuffer) throws -> Int {
         try lines(filter, limit: limit, select: "c.raw_json", from: store, to: output) { row, _ in
             let body: String = row[0]
             return body.contains(where: \.isNewline) ? oneLine(body) : body
@@ -56,16 +54,14 @@ public enum ArchiveExport {
 
     /// The tables and views `--table` accepts: the schema's own, without
     /// SQLite's, GRDB's or the full-text index internals.
-    public static func exportableTables(in store: ArchiveStore) throws(StoreError) -> [String] {
-        try store.mapped {
-            try store.writer.read { db in
-                try String.fetchAll(db, sql: """
-                    SELECT name FROM sqlite_master
-                    WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-                      AND name <> 'grdb_migrations' AND name NOT LIKE '%\\_fts' ESCAPE '\\' AND name NOT LIKE '%\\_fts\\_%' ESCAPE '\\'
-                    ORDER BY name
-                    """)
-            }
+    public static func exportableTables(in store: ArchiveStore) throws -> [String] {
+        try store.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_master
+                WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                  AND name <> 'grdb_migrations' AND name NOT LIKE '%\\_fts' ESCAPE '\\' AND name NOT LIKE '%\\_fts\\_%' ESCAPE '\\'
+                ORDER BY name
+                """)
         }
     }
 
@@ -78,7 +74,7 @@ public enum ArchiveExport {
         let tables = try exportableTables(in: store)
         guard tables.contains(name) else { throw QueryError.unknownTable(name, available: tables) }
         let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        let (sql, arguments) = try store.query { db -> (String, StatementArguments) in
+        let (sql, arguments) = try store.read { db -> (String, StatementArguments) in
             let columns = try db.columns(in: name).map(\.name)
             var sql = "SELECT * FROM \(quoted) t"
             var arguments = StatementArguments()

@@ -1,25 +1,11 @@
 import GRDB
 
 extension ArchiveStore {
-    /// Runs a read for a query command: a `QueryError` (the user's input was
-    /// wrong) passes through; anything else is about the file, a `StoreError`.
-    func query<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try writer.read(body)
-        } catch let error as QueryError {
-            throw error
-        } catch {
-            throw StoreError(error, path: path ?? ":memory:")
-        }
-    }
-}
-
-extension ArchiveStore {
     /// Streams a query's rows into the writer `makeWriter` builds from its
     /// column names; returns how many rows were written.
     @discardableResult
     public func stream(_ sql: String, arguments: StatementArguments, makeWriter: ([String]) -> RowWriter) throws -> Int {
-        try query { db in try Self.stream(db.makeStatement(sql: sql), arguments: arguments, makeWriter: makeWriter) }
+        try read { db in try Self.stream(db.makeStatement(sql: sql), arguments: arguments, makeWriter: makeWriter) }
     }
 
     /// Streams a prepared statement's rows; shared with `archive sql`.
@@ -34,7 +20,7 @@ extension ArchiveStore {
     }
 
     /// Reads a whole (bounded) result into memory.
-    public func collect(_ sql: String, arguments: StatementArguments) throws -> ResultSet {
-        try query { db in try ResultSet.fetch(db, sql: sql, arguments: arguments) }
+    func collect(_ sql: String, arguments: StatementArguments) throws -> ResultSet {
+        try read { db in try ResultSet.fetch(db, sql: sql, arguments: arguments) }
     }
 }

@@ -3,42 +3,55 @@ import GRDB
 
 /// Renders a `StoredCall` for people (`show`) and for programs (`show --json`).
 public enum CallPresenter {
-    static let booleanColumns: Set<String> = ["recording_enabled", "is_billed", "is_final", "interrupted"]
-    static let jsonColumns: Set<String> = ["metadata", "variables", "tool_calls", "words", "extra"]
-    static let latencyColumns = ["latency", "eou_delay", "llm_latency", "tts_latency"]
-
     // MARK: JSON
 
     /// The normalized call as one JSON document. Keys are the schema's column
-    /// names; JSON columns are embedded as JSON, 0/1 flags as booleans.
-    public static func json(_ call: StoredCall) -> JSONValue {
-        var members = call.columns.map { (key: $0.name, value: value($0.name, $0.value)) }
-        if let analysis = call.analysis {
-            members.append(("analysis", .object(JSONObject(analysis.map { ($0.name, value($0.name, $0.value)) }))))
-        } else {
-            members.append(("analysis", .null))
-        }
-        members.append(("recording", call.recording.map { .object(JSONObject($0.map { ($0.name, value($0.name, $0.value)) })) } ?? .null))
-        members.append(("post_analysis_fields", .array(call.fields.map {
-            .object(JSONObject([("name", .string($0.name)), ("value", $0.value.map(JSONValue.string) ?? .null)]))
-        })))
+    /// names, in the tables' order; JSON columns are embedded as JSON, 0/1
+    /// flags as booleans.
+    public static func json(_ stored: StoredCall) -> JSONValue {
+        let call = stored.call
+        var members = self.members(call).filter { $0.key != NormalizedCall.Columns.rawJSON.rawValue }
+        members.append(("analysis", call.analysis.map(object) ?? .null))
+        members.append(("recording", stored.recording.map(object) ?? .null))
+        members.append(("two_party_recording", stored.twoPartyRecording.map(object) ?? .null))
+        members.append(("post_analysis_fields", .array(call.fields.map(object))))
         members.append(("turns", .array(call.turns.map { turn in
-            let latency = turn.filter { latencyColumns.contains($0.name) }
-            var out = turn.filter { !latencyColumns.contains($0.name) }.map { (key: $0.name, value: value($0.name, $0.value)) }
-            out.append(("latency", latency.allSatisfy { $0.value.isNull }
-                ? .null : .object(JSONObject(latency.map { ($0.name, value($0.name, $0.value)) }))))
-            return .object(JSONObject(out))
+            .object(JSONObject(self.members(turn) + [("latency", turn.latency.map(object) ?? .null)]))
         })))
+        members.append(("latency_samples", .object(JSONObject(samplesByMetric(call).map { metric, seconds in
+            (metric, .array(seconds.map { value($0, embeddingJSON: false) }))
+        }))))
         return .object(JSONObject(members))
     }
 
-    static func value(_ column: String, _ value: DatabaseValue) -> JSONValue {
-        switch value.storage {
+    /// Call-level samples per metric (by name), each series in the vendor's order.
+    static func samplesByMetric(_ call: NormalizedCall) -> [(metric: String, seconds: [Double])] {
+        var out: [(metric: String, seconds: [Double])] = []
+        for sample in call.latencySamples.sorted(by: { ($0.metric, $0.position) < ($1.metric, $1.position) }) {
+            if out.last?.metric == sample.metric { out[out.count - 1].seconds.append(sample.seconds) } else { out.append((sample.metric, [sample.seconds])) }
+        }
+        return out
+    }
+
+    private static func object<Record: ArchiveRecord>(_ record: Record) -> JSONValue {
+        .object(JSONObject(members(record)))
+    }
+
+    /// A record's own columns as JSON members.
+    private static func members<Record: ArchiveRecord>(_ record: Record) -> [(key: String, value: JSONValue)] {
+        Record.Columns.allCases.map { column in
+            (column.rawValue, value(record.value(column), embeddingJSON: Record.jsonColumns.contains(column)))
+        }
+    }
+
+    static func value(_ value: (any DatabaseValueConvertible)?, embeddingJSON: Bool) -> JSONValue {
+        if let flag = value as? Bool { return .bool(flag) }
+        switch (value?.databaseValue ?? .null).storage {
         case .null: return .null
-        case .int64(let i): return booleanColumns.contains(column) ? .bool(i != 0) : .number(String(i))
+        case .int64(let i): return .number(String(i))
         case .double(let d): return .number(d.isFinite ? "\(d)" : "null")
         case .string(let s):
-            if jsonColumns.contains(column), let parsed = try? JSONParser.parse(s) { return parsed }
+            if embeddingJSON, let parsed = try? JSONParser.parse(s) { return parsed }
             return .string(s)
         case .blob(let data): return .string(data.base64EncodedString())
         }
@@ -48,78 +61,91 @@ public enum CallPresenter {
 
     /// A terminal-friendly view: header, analysis, then the transcript turn by turn.
     /// `recordings` is the recordings directory, to say where an archived recording is.
-    public static func text(_ call: StoredCall, recordings: String? = nil) -> String {
-        let c = strings(call.columns)
-        let provider = Provider(rawValue: c["provider"] ?? "")?.displayName ?? c["provider"] ?? "?"
-        let mayChange = c["is_final"] == "1" ? "" : ", may still change"
-        var out = "\(provider) call \(c["call_id"] ?? "?")  [\(c["status"] ?? "status unknown")\(mayChange)]\n"
-        func line(_ label: String, _ value: String?) {
-            guard let value, !value.isEmpty else { return }
-            out += "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + value + "\n"
-        }
-        line("direction", [c["direction"], c["call_type"].map { "(\($0))" }].compactMap { $0 }.joined(separator: " "))
-        if c["from_number"] != nil || c["to_number"] != nil {
-            line("numbers", "\(c["from_number"] ?? "?") → \(c["to_number"] ?? "?")")
-        }
-        line("assistant", c["assistant_name"].map { name in c["assistant_id"].map { "\(name) (\($0))" } ?? name } ?? c["assistant_id"])
-        line("voice", c["voice_name"])
-        line("thread", c["thread_id"])
-        line("started", c["started_at"].map(readableTime))
-        line("ended", c["ended_at"].map(readableTime))
-        line("scheduled", c["scheduled_for"].map(readableTime))
-        line("duration", c["duration_ms"].flatMap { Int64($0) }.map(readableDuration))
-        line("answered by", c["answered_by"])
-        line("sentiment", c["sentiment"])
-        line("ended by", c["disconnection_reason"])
-        if let recording = call.recording.map(strings), let file = recording["file"] {
-            let size = recording["size_bytes"].flatMap { Int64($0) }.map { ByteCountFormatter.string(fromByteCount: $0, countStyle: .file) }
-            let place = recordings.map { "\($0)/\(file)" } ?? file
-            line("recording", "archived: \(place) (\([size, recording["content_type"]].compactMap { $0 }.joined(separator: ", ")))")
-        } else {
-            line("recording", c["recording_url"].map { "not archived; link only, it may expire: \($0)" })
-        }
-        line("fetched", c["fetched_at"].map(readableTime))
+    public static func text(_ stored: StoredCall, recordings: String? = nil) -> String {
+        header(stored, recordings: recordings) + "\n" + analysis(stored.call) + "\n" + callLatency(stored.call) + transcript(stored.call)
+    }
 
-        if let analysis = call.analysis.map(strings) {
-            out += "\nAnalysis\n"
-            line("summary", analysis["summary"])
-            line("call", [analysis["call_completion"], analysis["call_completion_summary"]].compactMap { $0 }.joined(separator: " — "))
-            line("task", [analysis["task_completion"], analysis["task_completion_summary"]].compactMap { $0 }.joined(separator: " — "))
-            for field in call.fields {
-                out += "    \(field.name) = \(field.value ?? "null")\n"
-            }
-        } else {
-            out += "\nAnalysis: none yet\n"
+    /// Retell's and Vapi's latency, which belongs to the call and not to a turn: per metric, the count, median and worst.
+    private static func callLatency(_ call: NormalizedCall) -> String {
+        let series = samplesByMetric(call)
+        guard !series.isEmpty else { return "" }
+        var out = "Latency, call-level samples (s)\n"
+        for (metric, seconds) in series {
+            let sorted = seconds.sorted()
+            out += "  " + metric.padding(toLength: 26, withPad: " ", startingAt: 0)
+                + "n \(sorted.count)  p50 \(sorted[(sorted.count + 1) / 2 - 1])  max \(sorted[sorted.count - 1])\n"
         }
+        return out + "\n"
+    }
 
-        out += "\nTranscript (\(call.turns.count) turn\(call.turns.count == 1 ? "" : "s"))\n"
-        for turn in call.turns.map(strings) {
-            let interrupted = turn["interrupted"] == "1" ? " (interrupted)" : ""
-            out += "  [\(turn["turn_index"] ?? "?")] \(turn["role"] ?? "?")\(interrupted): \(turn["content"] ?? "")\n"
-            if let name = turn["function_name"] {
-                out += "      tool: \(name)(\(turn["function_args"] ?? ""))\n"
-            }
-            if let tools = turn["tool_calls"], tools != "[]" {
-                out += "      tool calls: \(tools)\n"
-            }
-            let latencies = [("latency", "latency"), ("eou", "eou_delay"), ("llm", "llm_latency"), ("tts", "tts_latency")]
-                .compactMap { label, column in turn[column].map { "\(label) \($0)" } }
-            if !latencies.isEmpty { out += "      latency (s): \(latencies.joined(separator: ", "))\n" }
+    /// `  label       value`, or nothing for an empty value.
+    private static func line(_ label: String, _ value: String?) -> String {
+        guard let value, !value.isEmpty else { return "" }
+        return "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + value + "\n"
+    }
+
+    private static func header(_ stored: StoredCall, recordings: String?) -> String {
+        let c = stored.call
+        var out = "\(c.provider.displayName) call \(c.callID)  [\(c.status ?? "status unknown")\(c.isFinal ? "" : ", may still change")]\n"
+        out += line("direction", [c.direction, c.callType.map { "(\($0))" }].compactMap { $0 }.joined(separator: " "))
+        if c.fromNumber != nil || c.toNumber != nil {
+            out += line("numbers", "\(c.fromNumber ?? "?") → \(c.toNumber ?? "?")")
+        }
+        out += line("assistant", c.assistantName.map { name in c.assistantID.map { "\(name) (\($0))" } ?? name } ?? c.assistantID)
+        out += line("voice", c.voiceName)
+        out += line("thread", c.threadID)
+        out += line("started", c.startedAt.map(readableTime))
+        out += line("ended", c.endedAt.map(readableTime))
+        out += line("scheduled", c.scheduledFor.map(readableTime))
+        out += line("duration", c.durationMs.map(readableDuration))
+        out += line("answered by", c.answeredBy)
+        out += line("sentiment", c.sentiment)
+        out += line("ended by", c.disconnectionReason)
+        out += line("cost", c.costUSD.map { "$\(($0 * 10_000).rounded() / 10_000)" })
+        func archived(_ recording: RecordingRow) -> String {
+            let size = ByteCountFormatter.string(fromByteCount: Int64(recording.size), countStyle: .file)
+            let place = recordings.map { "\($0)/\(recording.file)" } ?? recording.file
+            return "archived: \(place) (\([size, recording.contentType].compactMap { $0 }.joined(separator: ", ")))"
+        }
+        if let recording = stored.recording {
+            out += line("recording", archived(recording))
+        } else {
+            out += line("recording", c.recordingURL.map { "not archived; link only, it may expire: \($0)" })
+        }
+        if let twoParty = stored.twoPartyRecording {
+            out += line(twoParty.variant.rawValue, archived(twoParty))
+        }
+        out += line("fetched", c.fetchedAt.map(readableTime))
+        return out
+    }
+
+    private static func analysis(_ call: NormalizedCall) -> String {
+        guard let analysis = call.analysis else { return "Analysis: none yet\n" }
+        var out = "Analysis\n"
+        out += line("summary", analysis.summary)
+        out += line("call", [analysis.callCompletion, analysis.callCompletionSummary].compactMap { $0 }.joined(separator: " — "))
+        out += line("task", [analysis.taskCompletion, analysis.taskCompletionSummary].compactMap { $0 }.joined(separator: " — "))
+        for field in call.fields {
+            out += "    \(field.name) = \(field.value ?? "null")\n"
         }
         return out
     }
 
-    /// A row's non-null values as text, the one place `text` reads `DatabaseValue`s.
-    static func strings(_ columns: [(name: String, value: DatabaseValue)]) -> [String: String] {
-        var out: [String: String] = [:]
-        for (name, value) in columns {
-            switch value.storage {
-            case .null: continue
-            case .int64(let i): out[name] = String(i)
-            case .double(let d): out[name] = "\(d)"
-            case .string(let s): out[name] = s
-            case .blob(let data): out[name] = "<\(data.count) bytes>"
+    private static func transcript(_ call: NormalizedCall) -> String {
+        var out = "Transcript (\(call.turns.count) turn\(call.turns.count == 1 ? "" : "s"))\n"
+        for turn in call.turns {
+            let interrupted = turn.interrupted == true ? " (interrupted)" : ""
+            out += "  [\(turn.index)] \(turn.role ?? "?")\(interrupted): \(turn.content ?? "")\n"
+            if let name = turn.functionName {
+                out += "      tool: \(name)(\(turn.functionArgs ?? ""))\n"
             }
+            if let tools = turn.toolCalls, tools != "[]" {
+                out += "      tool calls: \(tools)\n"
+            }
+            let l = turn.latency
+            let latencies = [("latency", l?.latency), ("eou", l?.eouDelay), ("llm", l?.llmLatency), ("tts", l?.ttsLatency)]
+                .compactMap { label, value in value.map { "\(label) \($0)" } }
+            if !latencies.isEmpty { out += "      latency (s): \(latencies.joined(separator: ", "))\n" }
         }
         return out
     }

@@ -47,7 +47,7 @@ public enum CallSearch {
             LIMIT ?
             """
         let arguments: StatementArguments = [match] + filterArguments + [match] + filterArguments + [limit ?? -1]
-        return try store.query { db in
+        return try store.read { db in
             do {
                 var result = try ResultSet.fetch(db, sql: sql, arguments: arguments)
                 let snippetColumn = 5, sourceColumn = 7, docColumn = 8

@@ -1,7 +1,10 @@
 import GRDB
 
 /// `archive stats`: counts, completion and interruption rates, and exact
-/// duration and turn-latency percentiles over the calls a filter selects.
+/// duration and latency percentiles over the calls a filter selects. Latency
+/// is every sample the `latency_samples` view shows (read from its two tables
+/// directly): tied to a turn (PureTalk) or from a call-level series (Retell,
+/// Vapi), and each metric says how many of its samples came from which.
 public enum CallStats {
     /// What to break the figures down by.
     public enum Grouping: String, CaseIterable, Sendable {
@@ -53,94 +56,210 @@ public enum CallStats {
         public var interruptedTurns: Rate
         /// Share of calls with turns in which at least one turn was interrupted.
         public var interruptedCalls: Rate
-        /// Per metric of `turn_latencies`, in `latencyUnit`.
-        public var latency: [(metric: String, percentiles: Percentiles)]
+        /// Per metric of `latency_samples`, in `latencyUnit`: `latencyMetrics` first, then others by name.
+        public var latency: [LatencyFigures]
+    }
+
+    /// One latency metric's percentiles over all its samples, and where they came from.
+    public struct LatencyFigures: Sendable, Equatable {
+        public var metric: String
+        public var percentiles: Percentiles
+        /// Samples from `turn_latencies` (one per turn that has the metric).
+        public var fromTurns: Int
+        /// Samples from `call_latency_samples` (a vendor's per-call series).
+        public var fromCalls: Int
     }
 
     public static let dimensions = ["status", "sentiment", "direction", "answered_by"]
-    public static let latencyMetrics = ["latency", "eou_delay", "llm_latency", "tts_latency"]
-    /// The vendors do not state the unit; PureTalk's reference example reads as seconds.
+    /// The archive's latency vocabulary (migration 0006); other metrics (Retell's own keys) follow these.
+    public static let latencyMetrics = ["latency", "eou_delay", "asr_latency", "llm_latency", "tts_latency"]
+    /// Retell and Vapi send milliseconds, converted on the way in; PureTalk states no unit, and its example reads as seconds.
     public static let latencyUnit = "s"
 
     /// One group per key (a single `all` group without `by`), in key order.
-    public static func compute(_ filter: CallFilter, by grouping: Grouping?, in store: ArchiveStore) throws(StoreError) -> [Group] {
+    ///
+    /// Three scans, each table read once in storage order with no join to
+    /// sort: the filtered calls (which also give each call's group), the
+    /// turns with their latencies, and the call-level latency series. Exact
+    /// percentiles need every value, so each metric's values are held as
+    /// `Double`s (8 bytes a sample) and sorted here; SQLite's window functions,
+    /// used before, sorted the same values more slowly (issue 15).
+    public static func compute(_ filter: CallFilter, by grouping: Grouping?, in store: ArchiveStore) throws -> [Group] {
         let (condition, arguments) = filter.condition()
-        let key = grouping?.expression ?? "'all'"
-        let calls = "calls c LEFT JOIN call_analysis a ON a.call_ref = c.id"
-        return try store.mapped {
-            try store.writer.read { db -> [Group] in
-                var groups: [Group] = []
-                var index: [String: Int] = [:]
-                let totals = try Row.fetchAll(db, sql: """
-                    SELECT \(key) AS g, count(*) AS calls,
-                           count(*) FILTER (WHERE trim(a.task_completion) = 'complete' COLLATE NOCASE) AS task_done,
-                           count(a.task_completion) AS task_known,
-                           count(*) FILTER (WHERE trim(a.call_completion) = 'complete' COLLATE NOCASE) AS call_done,
-                           count(a.call_completion) AS call_known
-                    FROM \(calls) WHERE \(condition) GROUP BY g ORDER BY g
-                    """, arguments: arguments)
-                for row in totals {
-                    let g: String = row["g"]
-                    index[g] = groups.count
-                    groups.append(Group(
-                        key: g, calls: row["calls"], counts: [], duration: nil,
-                        taskCompletion: Rate(numerator: row["task_done"], denominator: row["task_known"]),
-                        callCompletion: Rate(numerator: row["call_done"], denominator: row["call_known"]),
-                        interruptedTurns: Rate(numerator: 0, denominator: 0),
-                        interruptedCalls: Rate(numerator: 0, denominator: 0), latency: []))
-                }
-                for dimension in dimensions {
-                    var values: [String: [Count]] = [:]
-                    for row in try Row.fetchAll(db, sql: """
-                        SELECT \(key) AS g, lower(c.\(dimension)) AS v, count(*) AS n
-                        FROM \(calls) WHERE \(condition) GROUP BY g, v ORDER BY g, n DESC, v
-                        """, arguments: arguments) {
-                        values[row["g"], default: []].append(Count(value: row["v"], calls: row["n"]))
-                    }
-                    for (g, counts) in values { if let i = index[g] { groups[i].counts.append((dimension, counts)) } }
-                }
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT g, sum(interrupted) AS turns_interrupted, sum(flagged) AS turns_flagged,
-                           count(*) FILTER (WHERE interrupted > 0) AS calls_interrupted,
-                           count(*) FILTER (WHERE flagged > 0) AS calls_flagged
-                    FROM (SELECT \(key) AS g, sum(t.interrupted) AS interrupted, count(t.interrupted) AS flagged
-                          FROM \(calls) JOIN transcript_turns t ON t.call_ref = c.id
-                          WHERE \(condition) GROUP BY c.id)
-                    GROUP BY g
-                    """, arguments: arguments) {
-                    guard let i = index[row["g"]] else { continue }
-                    groups[i].interruptedTurns = Rate(numerator: row["turns_interrupted"] ?? 0, denominator: row["turns_flagged"] ?? 0)
-                    groups[i].interruptedCalls = Rate(numerator: row["calls_interrupted"], denominator: row["calls_flagged"])
-                }
-                for (g, p) in try percentiles(db, of: "c.duration_ms / 1000.0", key: key, from: calls,
-                                              condition: condition, arguments: arguments) {
-                    if let i = index[g] { groups[i].duration = p }
-                }
-                let turns = "\(calls) JOIN transcript_turns t ON t.call_ref = c.id JOIN turn_latencies l ON l.turn_ref = t.id"
-                for metric in latencyMetrics {
-                    for (g, p) in try percentiles(db, of: "l.\(metric)", key: key, from: turns,
-                                                  condition: condition, arguments: arguments) {
-                        if let i = index[g] { groups[i].latency.append((metric, p)) }
-                    }
-                }
-                return groups
-            }
+        return try store.read { db -> [Group] in
+            var tally = try Tally.calls(db, key: grouping?.expression ?? "'all'", condition: condition, arguments: arguments)
+            try tally.addTurns(db)
+            try tally.addCallSamples(db)
+            return tally.groups()
         }
     }
 
-    /// Exact nearest-rank p50/p90/p99 of `value` per group, computed in SQLite
-    /// with window functions so no value list is held in memory here.
-    static func percentiles(_ db: Database, of value: String, key: String, from source: String,
-                            condition: String, arguments: StatementArguments) throws -> [(String, Percentiles)] {
-        func rank(_ p: Int) -> String { "min(CASE WHEN rn = (n * \(p) + 99) / 100 THEN x END)" }
-        return try Row.fetchAll(db, sql: """
-            WITH v AS (SELECT \(key) AS g, \(value) AS x FROM \(source) WHERE \(condition) AND \(value) IS NOT NULL),
-                 r AS (SELECT g, x, row_number() OVER (PARTITION BY g ORDER BY x) AS rn,
-                              count(*) OVER (PARTITION BY g) AS n FROM v)
-            SELECT g, n, \(rank(50)) AS p50, \(rank(90)) AS p90, \(rank(99)) AS p99
-            FROM r GROUP BY g ORDER BY g
-            """, arguments: arguments).map { row in
-            (row["g"], Percentiles(count: row["n"], p50: row["p50"], p90: row["p90"], p99: row["p99"]))
+    /// Nearest-rank p50/p90/p99 of `values`, which it sorts; nil when empty.
+    static func percentiles(_ values: inout [Double]) -> Percentiles? {
+        guard !values.isEmpty else { return nil }
+        values.sort()
+        func rank(_ p: Int) -> Double { values[(values.count * p + 99) / 100 - 1] }
+        return Percentiles(count: values.count, p50: rank(50), p90: rank(90), p99: rank(99))
+    }
+
+    /// The running figures of one `compute`, group by group.
+    private struct Tally {
+        struct Accumulator {
+            var key: String
+            var calls = 0
+            var counts: [[String?: Int]] = Array(repeating: [:], count: CallStats.dimensions.count)
+            var durations: [Double] = []
+            var taskDone = 0, taskKnown = 0, callDone = 0, callKnown = 0
+            var turnsInterrupted = 0, turnsFlagged = 0, callsInterrupted = 0, callsFlagged = 0
+            /// Samples from turns, by `Tally.turnMetrics` (a slot each: no hashing per sample).
+            var turnSamples: [[Double]] = Array(repeating: [], count: Tally.turnMetrics.count)
+            /// Samples from call-level series, by metric.
+            var callSamples: [String: [Double]] = [:]
+
+            /// Per metric found, its samples and how many came from turns and from
+            /// call-level series. Moves them out, so they are sorted without a copy.
+            mutating func takeLatency() -> [String: (values: [Double], turns: Int, calls: Int)] {
+                var all: [String: (values: [Double], turns: Int, calls: Int)] = [:]
+                for m in turnSamples.indices where !turnSamples[m].isEmpty {
+                    all[Tally.turnMetrics[m]] = (turnSamples[m], turnSamples[m].count, 0)
+                    turnSamples[m] = []
+                }
+                for (metric, values) in callSamples {
+                    all[metric, default: ([], 0, 0)].values += values
+                    all[metric]!.calls = values.count
+                }
+                callSamples = [:]
+                return all
+            }
+        }
+
+        /// The metrics of `turn_latencies`, in its column order.
+        static let turnMetrics = ["latency", "eou_delay", "llm_latency", "tts_latency"]
+
+        var accumulators: [Accumulator] = []
+        /// Each call's group, by the call's row id (rowids are dense: calls are not deleted); -1 for a call the filter leaves out.
+        var groupOf: [Int32] = []
+
+        /// Changes a group in place (no copy of its value arrays).
+        mutating func update(_ g: Int, _ change: (inout Accumulator) -> Void) {
+            change(&accumulators[g])
+        }
+
+        func group(ofCall id: Int64) -> Int? {
+            guard id >= 0, id < groupOf.count else { return nil }
+            let g = groupOf[Int(id)]
+            return g < 0 ? nil : Int(g)
+        }
+
+        /// The calls the filter selects: their group, counts, completion and duration.
+        static func calls(_ db: Database, key: String, condition: String, arguments: StatementArguments) throws -> Tally {
+            var tally = Tally()
+            let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM calls") ?? 0
+            tally.groupOf = Array(repeating: -1, count: Int(maxID) + 1)
+            var index: [String: Int32] = [:]
+            let dimensions = CallStats.dimensions.map { "lower(c.\($0))" }.joined(separator: ", ")
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT c.id, \(key), c.duration_ms,
+                       trim(a.task_completion) = 'complete' COLLATE NOCASE, trim(a.call_completion) = 'complete' COLLATE NOCASE,
+                       \(dimensions)
+                FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id WHERE \(condition)
+                """, arguments: arguments)
+            while let row = try rows.next() {
+                let id: Int64 = row[0], key: String = row[1]
+                let g: Int32
+                if let known = index[key] {
+                    g = known
+                } else {
+                    g = Int32(tally.accumulators.count)
+                    index[key] = g
+                    tally.accumulators.append(Accumulator(key: key))
+                }
+                tally.groupOf[Int(id)] = g
+                tally.update(Int(g)) { group in
+                    group.calls += 1
+                    if let ms: Int64 = row[2] { group.durations.append(Double(ms) / 1000) }
+                    if let done: Bool = row[3] { group.taskKnown += 1; if done { group.taskDone += 1 } }
+                    if let done: Bool = row[4] { group.callKnown += 1; if done { group.callDone += 1 } }
+                    for d in 0..<CallStats.dimensions.count { group.counts[d][row[5 + d] as String?, default: 0] += 1 }
+                }
+            }
+            return tally
+        }
+
+        /// Interruptions and turn latencies. Turns and their latency rows share a key
+        /// (`turn_ref` is the turn's `id`), so the join walks both in the same order.
+        mutating func addTurns(_ db: Database) throws {
+            var flags = [UInt8](repeating: 0, count: groupOf.count)  // per call: 1 flagged, 2 interrupted
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT t.call_ref, t.interrupted, l.latency, l.eou_delay, l.llm_latency, l.tts_latency
+                FROM transcript_turns t LEFT JOIN turn_latencies l ON l.turn_ref = t.id
+                """)
+            while let row = try rows.next() {
+                let callRef: Int64 = row[0]
+                guard let g = group(ofCall: callRef) else { continue }
+                if let interrupted: Bool = row[1] {
+                    accumulators[g].turnsFlagged += 1
+                    flags[Int(callRef)] |= 1
+                    if interrupted { accumulators[g].turnsInterrupted += 1; flags[Int(callRef)] |= 2 }
+                }
+                for m in 0..<Self.turnMetrics.count {
+                    if let value: Double = row[2 + m] { accumulators[g].turnSamples[m].append(value) }
+                }
+            }
+            for (id, flag) in flags.enumerated() where flag != 0 {
+                guard let g = group(ofCall: Int64(id)) else { continue }
+                accumulators[g].callsFlagged += 1
+                if flag & 2 != 0 { accumulators[g].callsInterrupted += 1 }
+            }
+        }
+
+        /// The per-call latency series (`call_latency_samples`).
+        mutating func addCallSamples(_ db: Database) throws {
+            let rows = try Row.fetchCursor(db, sql: "SELECT call_ref, metric, seconds FROM call_latency_samples")
+            while let row = try rows.next() {
+                guard let g = group(ofCall: row[0]) else { continue }
+                accumulators[g].callSamples[row[1], default: []].append(row[2])
+            }
+        }
+
+        /// The finished groups, in the key order SQLite's `ORDER BY` gives (bytewise).
+        mutating func groups() -> [Group] {
+            let order = accumulators.indices.sorted {
+                accumulators[$0].key.utf8.lexicographicallyPrecedes(accumulators[$1].key.utf8)
+            }
+            return order.map { i in
+                var samples = accumulators[i].takeLatency()
+                var durations = accumulators[i].durations
+                accumulators[i].durations = []
+                let a = accumulators[i]
+                let counts = CallStats.dimensions.enumerated().map { d, dimension in
+                    (dimension, a.counts[d].map { Count(value: $0.key, calls: $0.value) }.sorted(by: Self.mostFrequentFirst))
+                }
+                let found = Set(samples.keys)
+                let metrics = latencyMetrics.filter(found.contains)
+                    + found.subtracting(latencyMetrics).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                let latency = metrics.compactMap { metric -> LatencyFigures? in
+                    guard let p = CallStats.percentiles(&samples[metric]!.values), let entry = samples[metric] else { return nil }
+                    return LatencyFigures(metric: metric, percentiles: p, fromTurns: entry.turns, fromCalls: entry.calls)
+                }
+                return Group(key: a.key, calls: a.calls, counts: counts, duration: CallStats.percentiles(&durations),
+                             taskCompletion: Rate(numerator: a.taskDone, denominator: a.taskKnown),
+                             callCompletion: Rate(numerator: a.callDone, denominator: a.callKnown),
+                             interruptedTurns: Rate(numerator: a.turnsInterrupted, denominator: a.turnsFlagged),
+                             interruptedCalls: Rate(numerator: a.callsInterrupted, denominator: a.callsFlagged),
+                             latency: latency)
+            }
+        }
+
+        /// Most calls first; ties by value, no value first, as SQLite orders NULL.
+        static func mostFrequentFirst(_ a: Count, _ b: Count) -> Bool {
+            if a.calls != b.calls { return a.calls > b.calls }
+            switch (a.value, b.value) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case let (x?, y?): return x.utf8.lexicographicallyPrecedes(y.utf8)
+            }
         }
     }
 }

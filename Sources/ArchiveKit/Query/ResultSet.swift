@@ -28,8 +28,8 @@ public struct ResultSet: Sendable, Equatable {
         writer.finish()
     }
 
-    /// The values of one column, for tests and summaries.
-    public func column(_ name: String) -> [Cell] {
+    /// The values of one column.
+    func column(_ name: String) -> [Cell] {
         guard let i = columns.firstIndex(of: name) else { return [] }
         return rows.map { $0[i] }
     }

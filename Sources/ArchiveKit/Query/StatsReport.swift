@@ -19,8 +19,16 @@ public enum StatsReport {
         members.append(("interrupted_turns", rate(group.interruptedTurns, "interrupted")))
         members.append(("interrupted_calls", rate(group.interruptedCalls, "interrupted")))
         var latency: [(String, JSONValue)] = [("unit", .string(CallStats.latencyUnit))]
-        for metric in CallStats.latencyMetrics {
-            latency.append((metric, percentiles(group.latency.first { $0.metric == metric }?.percentiles)))
+        let others = group.latency.map(\.metric).filter { !CallStats.latencyMetrics.contains($0) }
+        for metric in CallStats.latencyMetrics + others {
+            guard let figures = group.latency.first(where: { $0.metric == metric }),
+                  case .object(var object) = percentiles(figures.percentiles)
+            else {
+                latency.append((metric, .null))
+                continue
+            }
+            object.members += [("from_turns", int(figures.fromTurns)), ("from_calls", int(figures.fromCalls))]
+            latency.append((metric, .object(object)))
         }
         members.append(("latency", .object(JSONObject(latency))))
         return .object(JSONObject(members))
@@ -61,12 +69,15 @@ public enum StatsReport {
             line("call done", percent(group.callCompletion))
             line("interrupted", "\(percent(group.interruptedTurns)) of turns · \(percent(group.interruptedCalls)) of calls")
             if group.latency.isEmpty {
-                line("latency", "no turn latencies")
+                line("latency", "no latency samples")
             } else {
-                out += "  latency (\(CallStats.latencyUnit))      turns      p50      p90      p99\n"
-                for (metric, p) in group.latency {
-                    out += "    " + metric.padding(toLength: 13, withPad: " ", startingAt: 0)
-                        + [String(p.count), number(p.p50), number(p.p90), number(p.p99)]
+                let columns = ["samples", "of turns", "of calls", "p50", "p90", "p99"]
+                out += "  " + "latency (\(CallStats.latencyUnit))".padding(toLength: 27, withPad: " ", startingAt: 0)
+                    + columns.map { String(repeating: " ", count: 9 - $0.count) + $0 }.joined() + "\n"
+                for figures in group.latency {
+                    let p = figures.percentiles
+                    out += "    " + figures.metric.padding(toLength: 25, withPad: " ", startingAt: 0)
+                        + [String(p.count), String(figures.fromTurns), String(figures.fromCalls), number(p.p50), number(p.p90), number(p.p99)]
                             .map { String(repeating: " ", count: max(0, 9 - $0.count)) + $0 }.joined()
                         + "\n"
                 }

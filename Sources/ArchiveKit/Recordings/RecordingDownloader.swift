@@ -7,7 +7,15 @@ import NIOHTTP1
 /// How one download attempt ended, when the server answered.
 enum DownloadAnswer: Sendable {
     /// The bytes are in the temp file, whole.
-    case complete(sha256: String, size: Int, contentType: String?, url: String)
+    struct Complete: Sendable {
+        var sha256: String
+        var size: Int
+        var contentType: String?
+        /// Where the bytes came from, after redirects.
+        var url: String
+    }
+
+    case complete(Complete)
     /// Not 2xx. `fromAPIHost` tells an API refusal from a storage one (an expired link).
     case refused(status: Int, retryAfter: String?, detail: String, fromAPIHost: Bool)
 }
@@ -117,7 +125,7 @@ final class RecordingDownloader: Sendable {
             }
             if let expected, expected != size { throw DownloadError.truncated(expected: expected, received: size) }
             let digest = hasher.finalize().hex
-            return .complete(sha256: digest, size: size, contentType: contentType, url: url)
+            return .complete(.init(sha256: digest, size: size, contentType: contentType, url: url))
         }
         throw DownloadError.tooManyRedirects(Self.maxRedirects)
     }

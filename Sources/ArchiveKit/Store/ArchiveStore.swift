@@ -1,14 +1,23 @@
 import Foundation
 import GRDB
 
-/// Owns the archive database: opening it safely, migrating it, and every write.
+/// Owns the archive database: opening it safely, migrating it, and every
+/// read and write of it.
 ///
-/// Modeled on GRDB's `AppDatabase`: one type holds the connection and its
-/// migrator; files use a WAL `DatabasePool` so readers never block the sync's
-/// single writer, and tests may use an in-memory `DatabaseQueue`.
+/// Modeled on GRDB's `AppDatabase`: one type holds the connection (private)
+/// and its migrator; files use a WAL `DatabasePool` so readers never block the
+/// sync's single writer, and tests may use an in-memory `DatabaseQueue`.
+///
+/// Its public surface is what a second store (PostgreSQL) would offer too:
+/// opening (`open`, `openReadOnly`); the sync's writes (`save`, `beginRun`,
+/// `finishRun`) and reads (`finalIDs`, `missingRecordings`,
+/// `archivedRecordings`, `callsMissingRecordings`); listings' progress;
+/// `rebuild`; and, for the query layer, one call (`call`, `providers`) or rows
+/// streamed (`stream`). Everything else reaches the database through `read`
+/// and `write`, inside ArchiveKit.
 public final class ArchiveStore: Sendable {
     /// The GRDB connection (a pool for files, a queue in memory).
-    public let writer: any DatabaseWriter
+    private let database: any DatabaseWriter
     public let path: String?
 
     /// Opens (creating with mode 0600 if needed) and migrates the archive at `path`.
@@ -21,7 +30,7 @@ public final class ArchiveStore: Sendable {
             do {
                 try refuseNewerSchema(path)
                 let pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
-                let store = ArchiveStore(writer: pool, path: path)
+                let store = ArchiveStore(database: pool, path: path)
                 try store.migrate()
                 try store.runPendingWork()
                 return store
@@ -45,7 +54,7 @@ public final class ArchiveStore: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
-            let store = ArchiveStore(writer: queue, path: path)
+            let store = ArchiveStore(database: queue, path: path)
             let current = try queue.read { db throws in
                 try checkSchema(db, path: path)
                 return try migrator.hasCompletedMigrations(db)
@@ -64,16 +73,65 @@ public final class ArchiveStore: Sendable {
     }
 
     /// A migrated in-memory archive, for unit tests.
-    public static func inMemory() throws -> ArchiveStore {
-        let store = ArchiveStore(writer: try DatabaseQueue(configuration: configuration(readOnly: false)), path: nil)
+    static func inMemory() throws -> ArchiveStore {
+        let store = ArchiveStore(database: try DatabaseQueue(configuration: configuration(readOnly: false)), path: nil)
         try store.migrate()
         try store.runPendingWork()
         return store
     }
 
-    init(writer: any DatabaseWriter, path: String?) {
-        self.writer = writer
+    private init(database: any DatabaseWriter, path: String?) {
+        self.database = database
         self.path = path
+    }
+
+    // MARK: Reads and writes
+
+    /// Runs `body` in a read transaction. The one place errors are mapped:
+    /// SQLite's become a `StoreError` naming the file; any other error (a
+    /// query's `QueryError`, already phrased for the user) passes through.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try mappingErrors { try database.read(body) }
+    }
+
+    /// Runs `body` in a write transaction, with the same error mapping as `read`.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try mappingErrors { try database.write(body) }
+    }
+
+    /// An asynchronous read: it waits without holding one of the few threads async tasks run on.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.read(body)
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// An asynchronous write, for the sync's writer task: it waits without holding a thread.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.write(body)
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// Stops the statement running now (`archive sql --timeout`).
+    func interrupt() {
+        database.interrupt()
+    }
+
+    private func mappingErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    private func mapped(_ error: any Error) -> any Error {
+        error is DatabaseError ? StoreError(error, path: path ?? ":memory:") : error
     }
 
     static func configuration(readOnly: Bool) -> Configuration {
@@ -122,10 +180,10 @@ public final class ArchiveStore: Sendable {
         // Then read again and go on from where the other process got to.
         for attempt in 1... {
             do {
-                try Self.migrator.migrate(writer)
+                try Self.migrator.migrate(database)
                 return
             } catch {
-                if try writer.read({ try Self.migrator.hasCompletedMigrations($0) }) { return }
+                if try database.read({ try Self.migrator.hasCompletedMigrations($0) }) { return }
                 if attempt == 5 { throw error }
             }
         }

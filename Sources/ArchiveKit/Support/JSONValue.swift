@@ -1,5 +1,6 @@
 /// A JSON value that keeps what the vendor sent: numbers as their original
-/// text and object members in their original order (duplicates included).
+/// text and object members in their original order. (A member named twice
+/// is refused by `JSONParser`: readers disagree about its value.)
 ///
 /// Vendor payloads are only loosely typed, so adapters read them through the
 /// lenient accessors below instead of `Decodable` models that fail on drift.
@@ -51,6 +52,12 @@ public enum JSONValue: Sendable, Equatable {
             return nil
         default: return nil
         }
+    }
+
+    /// A number (or a string holding one) rounded to the nearest integer, when
+    /// finite and within ±9e15; nil otherwise. For durations in milliseconds.
+    public var roundedInt64: Int64? {
+        double.flatMap { $0.isFinite && abs($0) < 9.0e15 ? Int64($0.rounded()) : nil }
     }
 
     /// A boolean; also accepts 0/1 and "true"/"false", which vendors send too.
@@ -121,8 +128,9 @@ public enum JSONValue: Sendable, Equatable {
     }
 }
 
-/// An object's members in the order received. Lookups return the last of
-/// duplicate keys, as JavaScript and Python do.
+/// An object's members in the order received. Parsed objects never repeat a
+/// key (`JSONParser` refuses them); for one built by hand, a lookup returns
+/// the last, as JavaScript and Python do.
 public struct JSONObject: Sendable, Equatable {
     public var members: [(key: String, value: JSONValue)]
 

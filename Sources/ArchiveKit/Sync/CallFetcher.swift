@@ -1,7 +1,4 @@
-import Synchronization
-import AsyncHTTPClient
 import Foundation
-import Logging
 import NIOCore
 import NIOHTTPCompression
 
@@ -18,64 +15,20 @@ public enum FetchOutcome: Sendable {
     case cancelled
 }
 
-/// Fetches one call with retries, and decides what each answer means.
+/// Fetches one call through the retry executor, and decides what each answer means.
 struct CallFetcher: Sendable {
     let client: VendorClient
-    let adapter: any VendorAdapter
-    let policy: RetryPolicy
-    let logger: Logger
-    let events: SyncEvents
+    let retry: RetryExecutor
     /// When each request may go out; backs off on HTTP 429.
     let governor: RequestGovernor
 
     func fetch(_ id: String) async -> FetchOutcome {
-        var attempt = 0
-        while true {
-            attempt += 1
-            if Task.isCancelled { return .cancelled }
-            let verdict = await attemptOnce(id)
-            let retryAfter: Duration?
-            let lastError: Refusal
-            switch verdict {
-            case .done(let outcome):
-                return outcome
-            case .giveUp(let refusal):
-                return .failed(failure(id, refusal, attempts: attempt))
-            case .retry(let refusal, let after):
-                retryAfter = after
-                lastError = refusal
-            }
-            guard attempt < policy.maxAttempts else {
-                var last = lastError
-                last.message += " (gave up after \(attempt) attempts)"
-                return .unavailable(failure(id, last, attempts: attempt))
-            }
-            let (delay, capped) = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
-            if capped {
-                events.retryAfterCapped()
-                logger.warning("\(id.debugDescription): the vendor asked to wait longer than \(policy.retryAfterCeiling); waiting \(delay) instead")
-            }
-            logger.debug("\(id.debugDescription): attempt \(attempt) failed (\(lastError.message)); retrying in \(delay)")
-            do {
-                try await Task.sleep(for: delay)
-            } catch {
-                return .cancelled
-            }
+        switch await retry.run(id.debugDescription, { try await attemptOnce(id) }) {
+        case .done(let outcome, _): outcome
+        case .failed(let refusal, let attempts): .failed(failure(id, refusal, attempts: attempts))
+        case .exhausted(let refusal, let attempts): .unavailable(failure(id, refusal.gaveUp(after: attempts), attempts: attempts))
+        case .cancelled: .cancelled
         }
-    }
-
-    private enum Verdict {
-        case done(FetchOutcome)
-        case retry(Refusal, retryAfter: Duration?)
-        case giveUp(Refusal)
-    }
-
-    /// Why one attempt did not archive the call.
-    private struct Refusal {
-        var status: Int?
-        var message: String
-        /// A 2xx body that was refused, kept for `sync_failures.response_body`.
-        var body: String? = nil
     }
 
     /// Sends one request when the governor allows, and tells it how the request went.
@@ -83,55 +36,51 @@ struct CallFetcher: Sendable {
         let ticket = try await governor.admit()
         var signal = RequestGovernor.Signal.neutral
         defer { governor.finish(ticket, signal) }
-        events.requestSent()
+        retry.events.requestSent()
         let answer = try await client.getCall(id)
-        signal = answer.status == 429 ? .throttled : (200...299).contains(answer.status) ? .served : .neutral
+        signal = switch answer.status {
+        case 429: .throttled
+        case 401, 403: .rejected
+        case 200...299: .served
+        default: .neutral
+        }
         return answer
     }
 
-    private func attemptOnce(_ id: String) async -> Verdict {
+    private func attemptOnce(_ id: String) async throws -> AttemptVerdict<FetchOutcome, Refusal> {
         let answer: VendorAnswer
         do {
             answer = try await request(id)
-        } catch is CancellationError {
-            return .done(.cancelled)
         } catch is NIOTooManyBytesError {
-            return .giveUp(Refusal(message: "response larger than \(client.maxBodyBytes) bytes, the cap for one call"))
+            return .fail(Refusal(message: "response larger than \(client.maxBodyBytes) bytes, the cap for one call"))
         } catch NIOHTTPDecompression.DecompressionError.limit {
-            return .giveUp(Refusal(message: "compressed response inflates past \(client.maxBodyBytes) bytes, the cap for one call"))
-        } catch let error as HTTPClientError {
-            if Task.isCancelled { return .done(.cancelled) }
-            return .retry(Refusal(message: Self.describe(error)), retryAfter: nil)
-        } catch {
-            if Task.isCancelled { return .done(.cancelled) }
-            return .retry(Refusal(message: client.redact("network error: \(error)")), retryAfter: nil)
+            return .fail(Refusal(message: "compressed response inflates past \(client.maxBodyBytes) bytes, the cap for one call"))
         }
 
         switch answer.status {
         case 200...299:
-            guard let body = String(validating: answer.body, as: UTF8.self) else {
-                return .retry(Refusal(status: answer.status, message: "response is not UTF-8 text"), retryAfter: nil)
+            guard let body = answer.text else {
+                return .retry(Refusal(message: "response is not UTF-8 text", status: answer.status))
             }
             do {
-                return .done(.archived(try adapter.decode(body: body, requestedID: id)))
+                return .done(.archived(try client.adapter.decode(body: body, requestedID: id)))
             } catch {
-                let refusal = Refusal(status: answer.status, message: client.redact(error.description), body: client.redact(body))
-                return error.isRetryable ? .retry(refusal, retryAfter: nil) : .giveUp(refusal)
+                let refusal = Refusal(message: client.redact(error.description), status: answer.status, body: client.redact(body))
+                return error.isRetryable ? .retry(refusal) : .fail(refusal)
             }
         case 401, 403:
             return .done(.authRejected(status: answer.status))
         case 404:
-            return .giveUp(Refusal(status: 404, message: "not found (HTTP 404): \(client.provider.displayName) has no call with this ID"))
-        case 408, 429, 500...599:
-            return .retry(Refusal(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))"),
-                          retryAfter: RetryPolicy.parseRetryAfter(answer.retryAfter))
+            return .fail(Refusal(message: "not found (HTTP 404): \(client.provider.displayName) has no call with this ID", status: 404))
+        case let status where RetryExecutor.isTransient(status):
+            return .retry(Refusal(message: "HTTP \(status)\(snippet(answer.body))", status: status, retryAfter: answer.retryAfter))
         case 300...399:
             let target = answer.location.flatMap { URL(string: $0)?.host } ?? "an unknown location"
-            return .giveUp(Refusal(
-                status: answer.status,
-                message: "HTTP \(answer.status) redirect to \(client.redact(target)) not followed, so the API key stays with \(client.baseURL.host); check --base-url"))
+            return .fail(Refusal(
+                message: "HTTP \(answer.status) redirect to \(client.redact(target)) not followed, so the API key stays with \(client.baseURL.host); check --base-url",
+                status: answer.status))
         default:
-            return .giveUp(Refusal(status: answer.status, message: "HTTP \(answer.status)\(snippet(answer.body))"))
+            return .fail(Refusal(message: "HTTP \(answer.status)\(snippet(answer.body))", status: answer.status))
         }
     }
 
@@ -144,27 +93,4 @@ struct CallFetcher: Sendable {
         SyncFailure(provider: client.provider, callID: id, httpStatus: refusal.status, error: refusal.message,
                     attempts: attempts, responseBody: refusal.body)
     }
-
-    static func describe(_ error: HTTPClientError) -> String {
-        switch error {
-        case .readTimeout, .deadlineExceeded: "timed out waiting for the vendor"
-        case .connectTimeout: "timed out connecting to the vendor"
-        case .remoteConnectionClosed: "the vendor closed the connection"
-        default: "network error: \(error)"
-        }
-    }
-}
-
-/// Counters the fetchers report into, shared across tasks.
-final class SyncEvents: Sendable {
-    private let state = Mutex(State())
-
-    struct State {
-        var requests = 0
-        var retryAfterCapped = 0
-    }
-
-    func requestSent() { state.withLock { $0.requests += 1 } }
-    func retryAfterCapped() { state.withLock { $0.retryAfterCapped += 1 } }
-    var snapshot: State { state.withLock { $0 } }
 }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 
@@ -23,13 +22,14 @@ public actor CallListing: IDSource {
         public var undated = 0
         /// Whether this run continued an interrupted listing.
         public var resumed = false
+        /// `Retry-After` waits cut to `--max-retry-after`.
+        public var retryAfterCapped = 0
     }
 
     private let store: ArchiveStore
     private let client: VendorClient
     private let query: ListingQuery
-    private let policy: RetryPolicy
-    private let logger: Logger
+    private let retry: RetryExecutor
     private let restart: Bool
 
     private enum Stage {
@@ -43,7 +43,15 @@ public actor CallListing: IDSource {
     private var seenPages = Set<String>()
     private var seenIDs = Set<String>()
     private var emptyPagesInARow = 0
-    public private(set) var progress = Progress()
+    /// What the walk itself counts; `progress` adds what its requests did.
+    private var walked = Progress()
+    public var progress: Progress {
+        var progress = walked
+        let events = retry.events.snapshot
+        progress.requests = events.requests
+        progress.retryAfterCapped = events.retryAfterCapped
+        return progress
+    }
     /// Why the listing stopped early; nil while it runs or once it has finished.
     public private(set) var failure: ListingError?
 
@@ -52,8 +60,7 @@ public actor CallListing: IDSource {
         self.store = store
         self.client = client
         self.query = query
-        self.policy = policy
-        self.logger = logger
+        self.retry = RetryExecutor(policy: policy, logger: logger, events: RequestEvents(), redact: client.redact)
         self.restart = restart
     }
 
@@ -64,47 +71,13 @@ public actor CallListing: IDSource {
                 case .notStarted:
                     let (listing, resumed) = try store.startListing(
                         provider: client.provider, baseURL: client.baseURL.description, query: query.canonical, restart: restart)
-                    progress.resumed = resumed
-                    progress.pages = listing.pages
+                    walked.resumed = resumed
+                    walked.pages = listing.pages
                     stage = resumed ? .replaying(listing: listing, after: 0) : .listing(listing: listing, next: nil)
                 case .replaying(let listing, let after):
-                    let saved = try store.listedIDs(listing.listingID, after: after, limit: 1000)
-                    guard let last = saved.last else {
-                        stage = .listing(listing: listing, next: listing.nextPage)
-                        continue
-                    }
-                    stage = .replaying(listing: listing, after: last.position)
-                    seenIDs.formUnion(saved.map(\.id))
-                    progress.resumedIDs += saved.count
-                    progress.ids += saved.count
-                    return saved.map { .id($0.id, line: $0.position) }
-                case .listing(var listing, let next):
-                    if listing.pages > 0 && next == nil {  // finished, but not marked so
-                        stage = .done
-                        continue
-                    }
-                    let url = try next.map { try ListCallsAPI.nextPage(client.provider, baseURL: client.baseURL, query: query, next: $0) }
-                        ?? ListCallsAPI.firstPage(client.provider, baseURL: client.baseURL, query: query)
-                    let page = try await fetchPage(url)
-                    var fresh: [String] = []
-                    for item in page.items where seenIDs.insert(item.id).inserted {
-                        if query.admits(time: item.time, status: item.status) {
-                            fresh.append(item.id)
-                        } else if item.time == nil && (query.since != nil || query.until != nil) {
-                            progress.undated += 1
-                        }
-                    }
-                    let nextToken = try checkedNext(page)
-                    listing.pages += 1
-                    try store.savePage(listing.listingID, ids: fresh, firstPosition: listing.ids + 1, next: nextToken, pages: listing.pages)
-                    let first = listing.ids + 1
-                    listing.ids += fresh.count
-                    progress.pages = listing.pages
-                    progress.ids += fresh.count
-                    stage = nextToken == nil ? .done : .listing(listing: listing, next: nextToken)
-                    if !fresh.isEmpty {
-                        return fresh.enumerated().map { .id($1, line: first + $0) }
-                    }
+                    if let replayed = try replay(listing, after: after) { return replayed }
+                case .listing(let listing, let next):
+                    if let listed = try await listPage(listing, next: next), !listed.isEmpty { return listed }
                 case .done:
                     return nil
                 }
@@ -122,12 +95,57 @@ public actor CallListing: IDSource {
         return nil
     }
 
+    /// The next IDs an interrupted listing had listed, from the archive; nil
+    /// once they are all out, and listing goes on from the saved page.
+    private func replay(_ listing: ListingProgress, after: Int) throws -> [IDLine]? {
+        let saved = try store.listedIDs(listing.listingID, after: after, limit: 1000)
+        guard let last = saved.last else {
+            stage = .listing(listing: listing, next: listing.nextPage)
+            return nil
+        }
+        stage = .replaying(listing: listing, after: last.position)
+        seenIDs.formUnion(saved.map(\.id))
+        walked.resumedIDs += saved.count
+        walked.ids += saved.count
+        return saved.map { .id($0.id, line: $0.position) }
+    }
+
+    /// Lists one page and saves it; returns its IDs that pass the filters and
+    /// were not listed before (possibly none), or nil when the listing is done.
+    private func listPage(_ listing: ListingProgress, next: String?) async throws -> [IDLine]? {
+        var listing = listing
+        if listing.pages > 0 && next == nil {  // finished, but not marked so
+            stage = .done
+            return nil
+        }
+        let request = try next.map { try client.adapter.nextPage($0, base: client.baseURL, query: query) }
+            ?? client.adapter.firstPage(base: client.baseURL, query: query)
+        let page = try await fetchPage(request)
+        var fresh: [String] = []
+        for item in page.items where seenIDs.insert(item.id).inserted {
+            if query.admits(time: item.time, status: item.status) {
+                fresh.append(item.id)
+            } else if item.time == nil && (query.since != nil || query.until != nil) {
+                walked.undated += 1
+            }
+        }
+        let nextToken = try checkedNext(page)
+        listing.pages += 1
+        try store.savePage(listing.listingID, ids: fresh, firstPosition: listing.ids + 1, next: nextToken, pages: listing.pages)
+        let first = listing.ids + 1
+        listing.ids += fresh.count
+        walked.pages = listing.pages
+        walked.ids += fresh.count
+        stage = nextToken == nil ? .done : .listing(listing: listing, next: nextToken)
+        return fresh.enumerated().map { .id($1, line: first + $0) }
+    }
+
     /// The next page token, once it is shown not to lead back to a page already
     /// listed, and pages are not endlessly empty.
     private func checkedNext(_ page: ListedPage) throws(ListingError) -> String? {
         guard let next = page.next else { return nil }
         guard seenPages.insert(next).inserted else {
-            throw .vendor("the vendor sent a page token it had sent before (\(next.debugDescription)) after \(progress.pages + 1) pages: its pagination loops, so the listing stopped")
+            throw .vendor("the vendor sent a page token it had sent before (\(next.debugDescription)) after \(walked.pages + 1) pages: its pagination loops, so the listing stopped")
         }
         emptyPagesInARow = page.items.isEmpty ? emptyPagesInARow + 1 : 0
         if emptyPagesInARow >= 3 {
@@ -136,49 +154,36 @@ public actor CallListing: IDSource {
         return next
     }
 
-    /// One page, with retries as for Get Call.
-    private func fetchPage(_ url: String) async throws -> ListedPage {
-        var attempt = 0
-        while true {
-            attempt += 1
-            try Task.checkCancellation()
-            let problem: String
-            var retryAfter: Duration? = nil
-            do {
-                progress.requests += 1
-                let answer = try await client.get(url)
-                switch answer.status {
-                case 200...299:
-                    do {
-                        return try ListCallsAPI.parse(client.provider, body: String(decoding: answer.body, as: UTF8.self))
-                    } catch {
-                        problem = client.redact(error.description)
-                    }
-                case 401, 403:
-                    throw ListingError.authRejected(status: answer.status)
-                case 408, 429, 500...599:
-                    problem = "HTTP \(answer.status)"
-                    retryAfter = RetryPolicy.parseRetryAfter(answer.retryAfter)
-                default:
-                    throw ListingError.failed("HTTP \(answer.status) for a page of List Calls: \(client.excerpt(answer.body))")
+    /// One page, through the same retry executor as Get Call.
+    private func fetchPage(_ request: PageRequest) async throws -> ListedPage {
+        let page = walked.pages + 1
+        let result: RetryResult<ListedPage, ListingError> = await retry.run("List Calls page \(page)") {
+            retry.events.requestSent()
+            let answer = try await client.send(request)
+            switch answer.status {
+            case 200...299:
+                guard let body = answer.text else {
+                    return .retry(Refusal(message: "response is not UTF-8 text", status: answer.status))
                 }
-            } catch let error as ListingError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch let error as HTTPClientError {
-                if Task.isCancelled { throw CancellationError() }
-                problem = CallFetcher.describe(error)
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                problem = client.redact("network error: \(error)")
+                do throws(ListingError) {
+                    return .done(try client.adapter.parsePage(body))
+                } catch {
+                    return .retry(Refusal(message: client.redact(error.description), status: answer.status))
+                }
+            case 401, 403:
+                return .fail(.authRejected(status: answer.status))
+            case let status where RetryExecutor.isTransient(status):
+                return .retry(Refusal(message: "HTTP \(status)", status: status, retryAfter: answer.retryAfter))
+            default:
+                return .fail(.failed("HTTP \(answer.status) for a page of List Calls: \(client.excerpt(answer.body))"))
             }
-            guard attempt < policy.maxAttempts else {
-                throw ListingError.unavailable("page \(progress.pages + 1) of List Calls failed \(attempt) times (last: \(problem)); run the same command again to resume from it")
-            }
-            let (delay, _) = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
-            logger.debug("List Calls page \(progress.pages + 1): attempt \(attempt) failed (\(problem)); retrying in \(delay)")
-            try await Task.sleep(for: delay)
+        }
+        switch result {
+        case .done(let listed, _): return listed
+        case .failed(let error, _): throw error
+        case .exhausted(let last, let attempts):
+            throw ListingError.unavailable("page \(page) of List Calls failed \(attempts) times (last: \(last.message)); run the same command again to resume from it")
+        case .cancelled: throw CancellationError()
         }
     }
 }

@@ -10,7 +10,7 @@ public actor MissingRecordingsSource: IDSource {
     private var finished = false
     private var position = 0
     /// Why reading the archive failed, if it did.
-    public private(set) var failure: StoreError?
+    public private(set) var failure: (any UserFacingError)?
 
     public init(store: ArchiveStore, provider: Provider) {
         self.store = store
@@ -29,7 +29,7 @@ public actor MissingRecordingsSource: IDSource {
             defer { position += ids.count }
             return ids.enumerated().map { .id($1, line: position + $0 + 1) }
         } catch {
-            failure = error
+            failure = error as? any UserFacingError ?? StoreError(error, path: store.path ?? ":memory:")
             finished = true
             return nil
         }

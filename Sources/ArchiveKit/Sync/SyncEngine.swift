@@ -18,6 +18,9 @@ public struct SyncConfiguration: Sendable {
     public var source: String
     /// Where to archive each synced call's recording; nil: recordings are not fetched.
     public var recordings: RecordingStore?
+    /// Also the two-party recording where the vendor offers one (Retell's
+    /// multichannel, Vapi's stereo), right after each Get Call (`--two-party-recordings`).
+    public var twoPartyRecordings = false
     /// The sync stops once this many calls in a row ran out of attempts on
     /// 5xx, 429, timeouts or network errors: the vendor is down, and going on
     /// would only spin. Default: twice the concurrency, at least 10.
@@ -130,17 +133,18 @@ public final class SyncEngine: Sendable {
         state.withLock { SyncProgress(counts: $0.counts, listFinished: $0.listFinished, elapsed: .now - start) }
     }
 
-    public func run(_ source: some IDSource) async throws(StoreError) -> SyncReport {
+    public func run(_ source: some IDSource) async throws -> SyncReport {
         let start = ContinuousClock.now
         let runID = try store.beginRun(provider: configuration.provider, baseURL: configuration.baseURL.description,
                                        source: configuration.source)
         let client = VendorClient(provider: configuration.provider, baseURL: configuration.baseURL,
                                   apiKey: configuration.apiKey, timeout: configuration.timeout,
                                   concurrency: configuration.concurrency)
-        let events = SyncEvents()
+        let events = RequestEvents()
+        // One executor, so a capped Retry-After counts the same for calls and recordings.
+        let retry = RetryExecutor(policy: configuration.retry, logger: logger, events: events, redact: client.redact)
         let governor = RequestGovernor(ceiling: configuration.concurrency, maxRate: configuration.maxRate)
-        let fetcher = CallFetcher(client: client, adapter: configuration.provider.adapter,
-                                  policy: configuration.retry, logger: logger, events: events, governor: governor)
+        let fetcher = CallFetcher(client: client, retry: retry, governor: governor)
         let queue = BatchQueue<SyncRecord>()
         var downloader: RecordingDownloader?
         var recordings: RecordingFetcher?
@@ -148,10 +152,10 @@ public final class SyncEngine: Sendable {
             let recordingClient = RecordingDownloader(api: client, timeout: configuration.timeout,
                                                       concurrency: configuration.concurrency)
             downloader = recordingClient
-            recordings = RecordingFetcher(downloader: recordingClient, store: recordingStore, policy: configuration.retry, logger: logger) { id in
+            recordings = RecordingFetcher(downloader: recordingClient, store: recordingStore, retry: retry) { id, variant in
                 // A fresh Get Call, only for its new recording link.
-                if case .archived(let call) = await fetcher.fetch(id) { return call.recordingURL }
-                return nil
+                guard case .archived(let call) = await fetcher.fetch(id) else { return nil }
+                return client.recordingLink(variant, of: call)
             }
         }
 
@@ -182,75 +186,40 @@ public final class SyncEngine: Sendable {
         return report
     }
 
-    /// Reads the list, skips final calls, and keeps `concurrency` fetches in flight.
-    /// With recordings on, a fetched call's recording is downloaded right after
-    /// it, while its link is fresh; a final call skipped without its recording
-    /// gets only the download.
+    /// Reads the list chunk by chunk, plans each (`ChunkPlan`), and runs the
+    /// work as tasks. Only the governor bounds Get Call requests in flight.
+    /// The bound on live tasks is memory's, not the vendor's: a task that got
+    /// its answer may still be waiting for the writer or downloading a
+    /// recording, so room for `concurrency` of those comes on top of the
+    /// governor's window, and a download never takes a Get Call's place.
     private func fetchAll(from source: some IDSource, with fetcher: CallFetcher, recordings: RecordingFetcher?,
                           into queue: BatchQueue<SyncRecord>) async {
         var seen = Set<String>()
+        let maxTasksAlive = 2 * configuration.concurrency
         await withTaskGroup(of: Void.self) { group in
-            var inFlight = 0
+            var tasks = 0
             reading: while !Task.isCancelled, let chunk = await source.next() {
-                var fresh: [String] = []
-                for line in chunk {
-                    switch line {
-                    case .id(let id, _):
-                        if seen.insert(id).inserted { fresh.append(id) }
-                    case .invalid(let number, let reason):
-                        logger.debug("line \(number) of the ID list skipped: \(reason)")
-                        state.withLock {
-                            $0.counts.invalidLines += 1
-                            if $0.invalidLines.count < SyncReport.keptExamples { $0.invalidLines.append((number, reason)) }
-                        }
-                    }
-                }
-                let final: Set<String>
-                var missingRecordings: [String: String] = [:]
-                var haveRecordings = Set<String>()
+                let fresh = newIDs(in: chunk, seen: &seen)
+                let plan: ChunkPlan
                 do {
-                    final = configuration.refresh ? [] : try store.finalIDs(provider: configuration.provider, among: fresh)
-                    if recordings != nil {
-                        missingRecordings = try store.missingRecordings(provider: configuration.provider, among: final)
-                        haveRecordings = try store.archivedRecordings(provider: configuration.provider,
-                                                                      among: fresh.filter { !final.contains($0) })
-                    }
+                    plan = ChunkPlan.make(fresh, archived: try archived(among: fresh, recordings: recordings != nil),
+                                          recordings: recordings != nil)
                 } catch {
                     halt(.storageFailed("\(error)"))
                     break reading
                 }
                 state.withLock {
                     $0.counts.idsRead += fresh.count
-                    $0.counts.skipped += final.count
+                    $0.counts.skipped += plan.skipped
                 }
-                for id in fresh where !final.contains(id) || missingRecordings[id] != nil {
-                    if inFlight >= configuration.concurrency {
+                for work in plan.work {
+                    if tasks >= maxTasksAlive {
                         await group.next()
-                        inFlight -= 1
+                        tasks -= 1
                     }
                     if Task.isCancelled { break reading }
-                    inFlight += 1
-                    let storedLink = missingRecordings[id]
-                    let wantsRecording = !haveRecordings.contains(id)
-                    group.addTask {
-                        if let storedLink, let recordings {
-                            await self.archiveRecording(id, link: storedLink, with: recordings, into: queue)
-                            return
-                        }
-                        let outcome = await fetcher.fetch(id)
-                        self.noteVendorHealth(outcome)
-                        switch outcome {
-                        case .archived(let call):
-                            await queue.append(.archived(call))
-                            // A call still in progress has no recording yet; one archived already is kept.
-                            if let recordings, wantsRecording, call.isFinal || call.endedAt != nil, let link = call.recordingURL {
-                                await self.archiveRecording(id, link: link, with: recordings, into: queue)
-                            }
-                        case .failed(let failure), .unavailable(let failure): await queue.append(.failed(failure))
-                        case .authRejected(let status): self.halt(.authRejected(status: status))
-                        case .cancelled: break
-                        }
-                    }
+                    tasks += 1
+                    group.addTask { await self.perform(work, with: fetcher, recordings: recordings, into: queue) }
                 }
             }
             state.withLock { $0.listFinished = true }
@@ -258,9 +227,70 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    private func archiveRecording(_ id: String, link: String, with recordings: RecordingFetcher,
+    /// The chunk's IDs not seen before in this run; invalid lines are counted and logged.
+    private func newIDs(in chunk: [IDLine], seen: inout Set<String>) -> [String] {
+        var fresh: [String] = []
+        for line in chunk {
+            switch line {
+            case .id(let id, _):
+                if seen.insert(id).inserted { fresh.append(id) }
+            case .invalid(let number, let reason):
+                logger.debug("line \(number) of the ID list skipped: \(reason)")
+                state.withLock {
+                    $0.counts.invalidLines += 1
+                    if $0.invalidLines.count < SyncReport.keptExamples { $0.invalidLines.append((number, reason)) }
+                }
+            }
+        }
+        return fresh
+    }
+
+    /// What the archive holds of `ids`, as much as the plan needs.
+    private func archived(among ids: [String], recordings: Bool) throws -> ChunkPlan.Archived {
+        var archived = ChunkPlan.Archived()
+        if !configuration.refresh { archived.final = try store.finalIDs(provider: configuration.provider, among: ids) }
+        if recordings {
+            archived.missingRecordings = try store.missingRecordings(provider: configuration.provider, among: archived.final)
+            archived.recordings = try store.archivedRecordings(provider: configuration.provider,
+                                                               among: ids.filter { !archived.final.contains($0) })
+        }
+        return archived
+    }
+
+    /// One piece of planned work. A fetched call's recording is downloaded
+    /// right after it, while its link is fresh, once the call has ended.
+    private func perform(_ work: ChunkPlan.Work, with fetcher: CallFetcher, recordings: RecordingFetcher?,
+                         into queue: BatchQueue<SyncRecord>) async {
+        switch work {
+        case .recordingOnly(let id, let bodyLink):
+            guard let recordings, let link = fetcher.client.recordingLink(callID: id, bodyLink: bodyLink) else { return }
+            await archiveRecording(id, link: link, with: recordings, into: queue)
+        case .fetch(let id, let wantsRecording):
+            let outcome = await fetcher.fetch(id)
+            noteVendorHealth(outcome)
+            switch outcome {
+            case .archived(let call):
+                await queue.append(.archived(call))
+                // A call still in progress has no recording yet.
+                guard let recordings, call.isFinal || call.endedAt != nil else { break }
+                if wantsRecording, let link = fetcher.client.recordingLink(.mono, of: call) {
+                    await archiveRecording(id, link: link, with: recordings, into: queue)
+                }
+                // Only right after the Get Call, while the link is fresh (Retell's expires in 24 hours).
+                if configuration.twoPartyRecordings,
+                   let (variant, link) = fetcher.client.twoPartyRecording(of: call) {
+                    await archiveRecording(id, variant: variant, link: link, with: recordings, into: queue)
+                }
+            case .failed(let failure), .unavailable(let failure): await queue.append(.failed(failure))
+            case .authRejected(let status): halt(.authRejected(status: status))
+            case .cancelled: break
+            }
+        }
+    }
+
+    private func archiveRecording(_ id: String, variant: RecordingVariant = .mono, link: String, with recordings: RecordingFetcher,
                                   into queue: BatchQueue<SyncRecord>) async {
-        switch await recordings.fetch(callID: id, link: link) {
+        switch await recordings.fetch(callID: id, variant: variant, link: link) {
         case .archived(let row): await queue.append(.recording(row))
         case .failed(let failure): await queue.append(.recordingFailed(failure))
         case .storageFailed(let message): halt(.storageFailed(message))
@@ -312,9 +342,9 @@ public final class SyncEngine: Sendable {
                     refused.forEach { state.noteFailure($0) }
                 }
             } catch {
-                logger.error("\(error.description)")
+                logger.error("\(String(describing: error))")
                 storageFailed = true
-                halt(.storageFailed(error.description))
+                halt(.storageFailed(String(describing: error)))
             }
         }
     }

@@ -56,9 +56,10 @@ public struct BaseURL: Sendable, Equatable, CustomStringConvertible {
         return scheme == self.scheme && host == self.host.lowercased() && port(scheme, url.port) == port(self.scheme, self.port)
     }
 
-    /// `{base}/calls/{id}`, the ID percent-encoded as exactly one path segment.
-    public func callURL(_ id: String) -> String {
-        "\(description)/calls/\(Self.encodePathSegment(id))"
+    /// `{base}/{path}/{id}`, the ID percent-encoded as exactly one path segment:
+    /// the shape of a Get Call URL (`calls/{id}` for PureTalk and PuppeteerAI).
+    public func url(_ path: String, segment id: String) -> String {
+        "\(description)/\(path)/\(Self.encodePathSegment(id))"
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters, so `/`,

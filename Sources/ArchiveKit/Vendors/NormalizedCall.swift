@@ -38,12 +38,23 @@ public struct NormalizedCall: Sendable, Equatable {
     public var isFinal: Bool
     /// The response body exactly as received.
     public var rawJSON: String
+    /// When the archive stored this version of the call; set by the store, nil before.
+    public var fetchedAt: String?
     /// Whether the body carries the call's ID itself (a sync accepts a body
     /// without one; a rebuild derives only from a body that names its call).
     public var bodyNamesCall = false
+    /// The adapter's word that the call has ended and only its analysis may
+    /// still come; the store makes it final once it was fetched long enough
+    /// after its end (`finalized(fetchedAt:)`), so it is not fetched forever.
+    public var awaitingAnalysis = false
     public var turns: [Turn] = []
     public var analysis: Analysis?
     public var fields: [Field] = []
+    /// Latency samples the vendor gives per call, tied to no turn (Retell, Vapi).
+    public var latencySamples: [LatencySample] = []
+    /// Retell's `recording_multi_channel_url`, for the download right after
+    /// the Get Call; not a column (the raw body keeps it, and it expires).
+    public var multichannelRecordingURL: String?
 
     public init(provider: Provider, callID: String, rawJSON: String) {
         self.provider = provider
@@ -95,6 +106,21 @@ public struct NormalizedCall: Sendable, Equatable {
         public init() {}
     }
 
+    /// One sample of a call-level latency series, in seconds, under the
+    /// archive's metric vocabulary (see migration 0006).
+    public struct LatencySample: Sendable, Equatable {
+        public var metric: String
+        /// From 0, the sample's place in the vendor's series.
+        public var position: Int
+        public var seconds: Double
+
+        public init(metric: String, position: Int, seconds: Double) {
+            self.metric = metric
+            self.position = position
+            self.seconds = seconds
+        }
+    }
+
     public struct Field: Sendable, Equatable {
         public var name: String
         /// A string as sent; any other JSON value as its JSON text; null as nil.
@@ -104,5 +130,25 @@ public struct NormalizedCall: Sendable, Equatable {
             self.name = name
             self.value = value
         }
+    }
+}
+
+extension NormalizedCall {
+    /// How long after its end a call's analysis may still come. Retell and
+    /// PureTalk analyse a call within minutes of its end; a call fetched this
+    /// long after it ended, still without analysis, will not get one.
+    public static let analysisGrace: Duration = .seconds(12 * 3600)
+
+    /// The call as stored when fetched at `fetchedAt`: final if the adapter
+    /// says so, or if it awaits only an analysis and was fetched at least
+    /// `analysisGrace` after it ended (or started, when no end is known).
+    /// Rebuilds pass the stored `fetched_at`, so they decide the same way.
+    public func finalized(fetchedAt: String) -> NormalizedCall {
+        guard !isFinal, awaitingAnalysis, let end = (endedAt ?? startedAt).flatMap(Timestamp.microseconds(fromISO8601:)),
+              let fetched = Timestamp.microseconds(fromISO8601: fetchedAt)
+        else { return self }
+        var call = self
+        call.isFinal = fetched - end >= Int64(Self.analysisGrace.components.seconds) * 1_000_000
+        return call
     }
 }

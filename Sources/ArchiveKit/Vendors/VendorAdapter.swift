@@ -1,12 +1,49 @@
-/// Decodes one vendor's Get Call body into a `NormalizedCall`.
+/// One vendor's API: everything the archive knows about it, in one folder
+/// under `Vendors/` (its facts, Get Call body contract and decoding, List
+/// Calls paging, recording rules), and one line in `Provider.adapter`.
+/// Nothing else in the engine asks which vendor it has.
 ///
-/// Adapters check the body against the vendor's documented `BodyContract`
+/// Decoding checks the body against the vendor's documented `BodyContract`
 /// first: a documented field of another type fails the call, naming the field.
-/// Past that they are lenient: any field may be missing or null, and unknown
+/// Past that it is lenient: any field may be missing or null, and unknown
 /// fields are ignored (the raw body keeps them).
 public protocol VendorAdapter: Sendable {
     var provider: Provider { get }
+    /// The vendor's own name, for messages.
+    var displayName: String { get }
+    /// The documented production base URL; `--base-url` overrides it.
+    var defaultBaseURL: String { get }
+    /// The environment variable the API key is read from.
+    var apiKeyVariable: String { get }
+    /// The header that carries the key, as the vendor documents it.
+    func authorization(apiKey: String) -> (name: String, value: String)
+
+    /// The Get Call URL for `id` (already a safe path segment once encoded by `BaseURL.encodePathSegment`).
+    func callURL(_ id: String, base: BaseURL) -> String
     func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall
+
+    /// List Calls: the request for the first page of `query`.
+    func firstPage(base: BaseURL, query: ListingQuery) -> PageRequest
+    /// The request for the page that `next` (from the previous page) names; refuses one that would take the key elsewhere.
+    func nextPage(_ next: String, base: BaseURL, query: ListingQuery) throws(ListingError) -> PageRequest
+    func parsePage(_ body: String) throws(ListingError) -> ListedPage
+
+    /// Where a call's recording is downloaded from (the key goes along only
+    /// to the API's own origin), given the link its body carries (stored in
+    /// `calls.recording_url`); nil when the call has none.
+    func recordingLink(callID: String, bodyLink: String?, base: BaseURL) -> String?
+
+    /// The two-party recording (each party on its own channel) and where to
+    /// download it, for a call just fetched; nil when the vendor offers none.
+    func twoPartyRecording(of call: NormalizedCall, base: BaseURL) -> (variant: RecordingVariant, link: String)?
+}
+
+extension VendorAdapter {
+    /// Most vendors link the recording in the Get Call body.
+    public func recordingLink(callID: String, bodyLink: String?, base: BaseURL) -> String? { bodyLink }
+
+    /// PureTalk and PuppeteerAI document no two-party recording.
+    public func twoPartyRecording(of call: NormalizedCall, base: BaseURL) -> (variant: RecordingVariant, link: String)? { nil }
 }
 
 /// Why a 2xx body could not be archived.
@@ -50,6 +87,22 @@ extension VendorAdapter {
         return object
     }
 
+    /// A flat call body, opened the way PuppeteerAI, Retell and Vapi need: an
+    /// object without `idKey` but with one of `errorKeys` is the vendor's error,
+    /// not a call; then the contract, then the ID. Returns the call object and
+    /// a call with its provider, ID and raw body, and whether the body named it.
+    func openFlatCall(_ body: String, requestedID: String, idKey: String, errorKeys: [String],
+                      contract: BodyContract) throws(DecodeError) -> (JSONObject, NormalizedCall) {
+        let call = try parseObject(body)
+        if call[idKey] == nil, let message = errorKeys.lazy.compactMap({ call[$0] }).first {
+            throw .notACall("\(displayName) reported an error: \(message.text ?? "no message")")
+        }
+        try contract.check(.object(call))
+        var out = NormalizedCall(provider: provider, callID: requestedID, rawJSON: body)
+        out.bodyNamesCall = try checkID(call[idKey], requestedID: requestedID)
+        return (call, out)
+    }
+
     /// Checks the body's own ID against the one requested; a missing ID is
     /// accepted. Returns whether the body named the call.
     func checkID(_ received: JSONValue?, requestedID: String) throws(DecodeError) -> Bool {
@@ -61,12 +114,18 @@ extension VendorAdapter {
 
 /// Shared readers for the loosely typed parts of vendor bodies.
 enum Lenient {
-    /// A transcript entry: the columns both vendors share, plus any other keys kept as `extra`.
-    static func turn(_ value: JSONValue, index: Int, mapped: Set<String>) -> NormalizedCall.Turn {
+    /// A transcript entry: the columns the vendors share, plus any other keys
+    /// kept as `extra`. `aliases` names a vendor's own key for a column key
+    /// (Retell's `name` for `function_name`, say); an aliased key is not kept
+    /// in `extra` as well.
+    static func turn(_ value: JSONValue, index: Int, aliases: [String: String] = [:]) -> NormalizedCall.Turn {
         var turn = NormalizedCall.Turn(index: index)
-        guard let object = value.object else {
+        guard var object = value.object else {
             turn.content = value.text
             return turn
+        }
+        if !aliases.isEmpty {
+            object = JSONObject(object.members.map { (aliases[$0.key] ?? $0.key, $0.value) })
         }
         turn.role = object["role"]?.text
         turn.content = object["content"]?.text
@@ -84,14 +143,14 @@ enum Lenient {
         }
         let known: Set<String> = ["role", "content", "function_name", "function_args", "interrupted",
                                   "tool_calls", "words", "turn_latency"]
-        let rest = object.members.filter { !known.contains($0.key) && !mapped.contains($0.key) }
+        let rest = object.members.filter { !known.contains($0.key) }
         if !rest.isEmpty { turn.extra = JSONValue.object(JSONObject(rest)).jsonText }
         return turn
     }
 
     static func turns(_ value: JSONValue?) -> [NormalizedCall.Turn] {
         guard let items = value?.array else { return [] }
-        return items.enumerated().map { turn($1, index: $0, mapped: []) }
+        return items.enumerated().map { turn($1, index: $0) }
     }
 
     /// The `call_analysis` row: the five shared columns from an object, with the
@@ -110,6 +169,22 @@ enum Lenient {
         row.taskCompletion = object["task_completion"]?.text
         row.taskCompletionSummary = object["task_completion_summary"]?.text
         return row
+    }
+
+    /// Every analysis key but the summary, with nested objects flattened one
+    /// level as `parent.child` (Retell's `custom_analysis_data.<key>`).
+    static func flattenedFields(_ analysis: JSONObject, excluding summaryKey: String) -> [NormalizedCall.Field] {
+        var fields: [NormalizedCall.Field] = []
+        for (key, value) in analysis.members where key != summaryKey {
+            if let nested = value.object, !nested.members.isEmpty {
+                for (child, childValue) in nested.members {
+                    fields.append(.init(name: key + "." + child, value: fieldValue(childValue)))
+                }
+            } else {
+                fields.append(.init(name: key, value: fieldValue(value)))
+            }
+        }
+        return fields
     }
 
     /// A post-analysis value: strings as sent, other JSON as its text, null as nil.

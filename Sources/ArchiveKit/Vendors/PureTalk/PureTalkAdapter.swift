@@ -2,8 +2,19 @@
 /// with offsets, duration in seconds, analysis with a `post_analysis_data` list.
 public struct PureTalkAdapter: VendorAdapter {
     public var provider: Provider { .puretalk }
+    public var displayName: String { "PureTalk" }
+    public var defaultBaseURL: String { "https://api.puretalk.ai/api" }
+    public var apiKeyVariable: String { "PURETALK_API_KEY" }
 
     public init() {}
+
+    /// The key in `X-API-KEY`.
+    public func authorization(apiKey: String) -> (name: String, value: String) { ("X-API-KEY", apiKey) }
+
+    /// `GET {base}/calls/{call_id}`.
+    public func callURL(_ id: String, base: BaseURL) -> String {
+        base.url("calls", segment: id)
+    }
 
     public func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall {
         let envelope = try parseObject(body)
@@ -59,6 +70,7 @@ public struct PureTalkAdapter: VendorAdapter {
         }
         // Analysis arrives after the call ends: until it does, the call may still change.
         out.isFinal = out.status != "in-progress" && out.analysis != nil
+        out.awaitingAnalysis = out.status != "in-progress" && out.analysis == nil
         return out
     }
 

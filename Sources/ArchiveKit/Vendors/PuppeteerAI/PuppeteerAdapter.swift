@@ -2,19 +2,22 @@
 /// untyped transcript and analysis that in practice follow Retell's shapes.
 public struct PuppeteerAdapter: VendorAdapter {
     public var provider: Provider { .puppeteer }
+    public var displayName: String { "PuppeteerAI" }
+    public var defaultBaseURL: String { "https://api.puppeteerai.com" }
+    public var apiKeyVariable: String { "PUPPETEER_API_KEY" }
 
     public init() {}
 
-    public func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall {
-        let call = try parseObject(body)
-        if call["id"] == nil, let detail = call["detail"] {
-            throw .notACall("PuppeteerAI reported an error: \(detail.text ?? "no detail")")
-        }
-        try Self.contract.check(.object(call))
-        let named = try checkID(call["id"], requestedID: requestedID)
+    /// The raw key in `Authorization`, with no `Bearer` prefix.
+    public func authorization(apiKey: String) -> (name: String, value: String) { ("Authorization", apiKey) }
 
-        var out = NormalizedCall(provider: .puppeteer, callID: requestedID, rawJSON: body)
-        out.bodyNamesCall = named
+    /// `GET {base}/calls/{id}`.
+    public func callURL(_ id: String, base: BaseURL) -> String {
+        base.url("calls", segment: id)
+    }
+
+    public func decode(body: String, requestedID: String) throws(DecodeError) -> NormalizedCall {
+        var (call, out) = try openFlatCall(body, requestedID: requestedID, idKey: "id", errorKeys: ["detail"], contract: Self.contract)
         out.status = call["status"]?.text
         out.direction = call["direction"]?.text
         out.callType = call["call_type"]?.text
@@ -26,7 +29,7 @@ public struct PuppeteerAdapter: VendorAdapter {
         out.scheduledFor = call["scheduled_for"]?.text.flatMap(Timestamp.fromISO8601)
         // Retell's shape: {"combined_cost": cents, ...}.
         out.costUSD = call["call_cost"]?.object?["combined_cost"]?.double.flatMap { $0.isFinite ? $0 / 100 : nil }
-        out.durationMs = call["duration_ms"]?.double.flatMap { $0.isFinite && abs($0) < 9.0e15 ? Int64($0.rounded()) : nil }
+        out.durationMs = call["duration_ms"]?.roundedInt64
         out.threadID = call["thread_id"]?.text
         out.conversationID = call["conversation_id"]?.text
         out.disconnectionReason = call["disconnection_reason"]?.text
@@ -41,10 +44,11 @@ public struct PuppeteerAdapter: VendorAdapter {
         out.analysis = Lenient.analysis(call["call_analysis"], summaryKey: summaryKey)
         if let analysis {
             out.sentiment = (analysis["sentiment"] ?? analysis["user_sentiment"])?.text
-            out.fields = Self.fields(analysis, excluding: summaryKey)
+            out.fields = Lenient.flattenedFields(analysis, excluding: summaryKey)
         }
         let status = out.status?.lowercased()
         out.isFinal = !(status == "scheduled" || status == "ongoing" || (status == "ended" && out.analysis == nil))
+        out.awaitingAnalysis = status == "ended" && out.analysis == nil
         return out
     }
 
@@ -57,21 +61,6 @@ public struct PuppeteerAdapter: VendorAdapter {
         "disconnection_reason": .string, "transcript": .string, "recording_url": .string,
         "transcript_object": .any, "call_analysis": .any,
     ])
-
-    /// Every analysis key but the summary, with nested objects flattened one level as `parent.child`.
-    static func fields(_ analysis: JSONObject, excluding summaryKey: String) -> [NormalizedCall.Field] {
-        var fields: [NormalizedCall.Field] = []
-        for (key, value) in analysis.members where key != summaryKey {
-            if let nested = value.object, !nested.members.isEmpty {
-                for (child, childValue) in nested.members {
-                    fields.append(.init(name: key + "." + child, value: Lenient.fieldValue(childValue)))
-                }
-            } else {
-                fields.append(.init(name: key, value: Lenient.fieldValue(value)))
-            }
-        }
-        return fields
-    }
 
     /// Unix seconds (the contract makes it a number).
     static func time(_ value: JSONValue?) -> String? {
