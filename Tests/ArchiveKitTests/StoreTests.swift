@@ -158,6 +158,43 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("not a database"))
     }
 
+    /// A writer killed mid-transaction in rollback-journal mode (a new archive
+    /// killed before its switch to WAL) leaves a hot journal, which a read-only
+    /// connection may not roll back: seen as "is read-only" after a kill -9.
+    /// Both ways of opening repair it and see the last commit.
+    @Test func aHotJournalLeftByACrashIsRolledBackNotCalledReadOnly() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path("live.sqlite")
+        try await ArchiveStore.open(path: path).save([.archived(NormalizedCall(provider: .puretalk, callID: "kept", rawJSON: "{}"))], runID: nil)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 10")
+            try db.inTransaction {
+                try db.execute(sql: "DELETE FROM calls; CREATE TABLE filler(x)")
+                try db.execute(sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO filler SELECT randomblob(1000) FROM n")
+                // The pair of files as a crash at this moment leaves them.
+                for suffix in ["", "-journal"] {
+                    try FileManager.default.copyItem(atPath: path + suffix, toPath: dir.path("crashed.sqlite") + suffix)
+                }
+                return .rollback
+            }
+        }
+        try queue.close()
+
+        for (name, open) in [("read-only", { try ArchiveStore.openReadOnly(path: $0) }), ("writable", { try ArchiveStore.open(path: $0) })]
+            as [(String, (String) throws -> ArchiveStore)] {
+            let copy = dir.path("\(name).sqlite")
+            for suffix in ["", "-journal"] {
+                try FileManager.default.copyItem(atPath: dir.path("crashed.sqlite") + suffix, toPath: copy + suffix)
+            }
+            #expect(FileManager.default.fileExists(atPath: copy + "-journal"))
+            let store = try open(copy)
+            #expect(try await store.read { try String.fetchAll($0, sql: "SELECT call_id FROM calls") } == ["kept"], "\(name)")
+            #expect(try await store.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"], "\(name)")
+        }
+    }
+
     @Test func readOnlyOpenOfAMissingFileSaysSo() throws {
         let error = #expect(throws: StoreError.self) { try ArchiveStore.openReadOnly(path: "/nonexistent/a.sqlite") }
         #expect(error?.description.contains("no archive at /nonexistent/a.sqlite") == true)

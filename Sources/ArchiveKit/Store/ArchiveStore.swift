@@ -53,7 +53,9 @@ public final class ArchiveStore: Sendable {
     public static func openReadOnly(path: String, migrating: Bool = true) throws(StoreError) -> ArchiveStore {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+            let queue = try repairingAfterCrash(path) {
+                try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+            }
             let store = ArchiveStore(database: queue, path: path)
             let current = try queue.read { db throws in
                 try checkSchema(db, path: path)
@@ -212,9 +214,34 @@ public final class ArchiveStore: Sendable {
     /// and left byte for byte as it was.
     private static func refuseNewerSchema(_ path: String) throws {
         guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size > 0 else { return }
-        let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+        let queue = try repairingAfterCrash(path) {
+            try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+        }
         defer { try? queue.close() }
         try queue.read { db in try checkSchema(db, path: path) }
+    }
+
+    /// A writer killed mid-transaction can leave a hot rollback journal (a new
+    /// archive is killed before it is switched to WAL) or a WAL index that must
+    /// be rebuilt, and a read-only connection may not repair either: SQLite
+    /// answers SQLITE_READONLY_ROLLBACK, _RECOVERY or _CANTINIT, which is not a
+    /// read-only file. When the file is writable, one read-write connection
+    /// repairs it, as any SQLite client does on opening it (the repair only
+    /// restores the last commit), and `body` (which opens the read-only
+    /// connection: GRDB reads the schema as it opens) runs again.
+    private static func repairingAfterCrash<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where leftByACrash(error) && access(path, W_OK) == 0 {
+            let repair = try DatabaseQueue(path: path, configuration: configuration(readOnly: false))
+            try repair.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            try repair.close()
+            return try body()
+        }
+    }
+
+    private static func leftByACrash(_ error: DatabaseError) -> Bool {
+        [.SQLITE_READONLY_ROLLBACK, .SQLITE_READONLY_RECOVERY, .SQLITE_READONLY_CANTINIT].contains(error.extendedResultCode)
     }
 
     /// A read-only file or file system is named as such up front: SQLite would
