@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The viewer (`archive serve`): routing, HTTP/1 limits, file streaming and its testing library, on our SwiftNIO.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // Hummingbird's own header types, named for the viewer's few headers of its own.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The engine: vendor adapters, store, sync engine.
@@ -35,6 +39,18 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
+        // The viewer: `archive serve`, pages and their JSON over the query layer.
+        .target(
+            name: "ArchiveViewer",
+            dependencies: [
+                "ArchiveKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A vendor simulator speaking both APIs over real HTTP, with fault injection.
         .target(
             name: "VendorSimulator",
@@ -49,6 +65,7 @@ let package = Package(
             name: "archive",
             dependencies: [
                 "ArchiveKit",
+                "ArchiveViewer",
                 "VendorSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,7 +88,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ArchiveKitTests",
-            dependencies: ["ArchiveKit", "VendorSimulator", "archive", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ArchiveKit", "VendorSimulator", "archive", "ArchiveViewer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ],

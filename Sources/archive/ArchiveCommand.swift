@@ -18,7 +18,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         subcommands: [
             SyncCommand.self, IDsCommand.self, RecordingsCommand.self, ShowCommand.self, RecordingCommand.self,
             ListCommand.self, SearchCommand.self, StatsCommand.self, SQLCommand.self, ExportCommand.self,
-            RebuildCommand.self, DemoCommand.self,
+            RebuildCommand.self, ServeCommand.self, DemoCommand.self,
         ])
 }
 

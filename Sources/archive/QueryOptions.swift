@@ -37,30 +37,12 @@ struct FilterOptions: ParsableArguments {
 
     /// The filter these options describe; throws a usage error for a bad value.
     func filter() throws -> CallFilter {
-        var filter = CallFilter()
-        filter.provider = provider
-        if let since {
-            guard let bound = TimeBound.since(since) else { throw Self.badTime("--since", since) }
-            filter.since = bound
+        do {
+            return try CallFilter(provider: provider, since: since, until: until, statuses: status, directions: direction,
+                                  assistants: assistant, sentiments: sentiment, minDurationSeconds: minDuration, failedTask: failedTask)
+        } catch {
+            throw ValidationError(error.description)
         }
-        if let until {
-            guard let bound = TimeBound.until(until) else { throw Self.badTime("--until", until) }
-            filter.until = bound
-        }
-        filter.statuses = status
-        filter.directions = direction
-        filter.assistants = assistant
-        filter.sentiments = sentiment
-        if let minDuration {
-            guard minDuration >= 0, minDuration < 1e9 else { throw ValidationError("--min-duration must be a number of seconds, 0 or more.") }
-            filter.minDurationMs = Int64((minDuration * 1000).rounded(.up))
-        }
-        filter.failedTask = failedTask
-        return filter
-    }
-
-    private static func badTime(_ option: String, _ value: String) -> ValidationError {
-        ValidationError("\(option) \(value.debugDescription) is not a date or date-time; use 2026-03-01, 2026-03-01T14:00 or 2026-03-01T14:00:00+02:00 (UTC unless an offset is given).")
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension ArchiveStore {
@@ -23,4 +24,36 @@ extension ArchiveStore {
     func collect(_ sql: String, arguments: StatementArguments) throws -> ResultSet {
         try read { db in try ResultSet.fetch(db, sql: sql, arguments: arguments) }
     }
+
+    /// Runs `body`, interrupting the statement it runs after `seconds` (nil:
+    /// no limit); a query cut short throws `QueryError.timedOut`. The one
+    /// time limit, for `archive sql --timeout` and the viewer's requests.
+    /// Reads on one store run one at a time, so the interrupt lands on
+    /// `body`'s statement (the timer is cancelled as `body` returns).
+    public func withTimeLimit<T>(_ seconds: Double?, _ body: () throws -> T) throws -> T {
+        guard let seconds else { return try body() }
+        let fired = TimerFlag()
+        let timer = DispatchWorkItem { [self] in
+            fired.set()
+            interrupt()
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
+        defer { timer.cancel() }
+        do {
+            return try body()
+        } catch {
+            if fired.isSet { throw QueryError.timedOut(seconds: seconds) }
+            throw error
+        }
+    }
+}
+
+/// Whether a time limit's timer has fired.
+private final class TimerFlag: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var value = false
+    private let lock = NSLock()
+
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

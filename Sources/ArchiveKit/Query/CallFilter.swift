@@ -62,6 +62,46 @@ public struct CallFilter: Sendable, Equatable {
     public var isEmpty: Bool { self == CallFilter() }
 }
 
+/// A filter value that cannot be used; the message names the option and a valid form.
+public struct FilterError: Error, Sendable, Equatable, CustomStringConvertible, UserFacingError {
+    public let description: String
+    public var exitStatus: ExitStatus { .usage }
+}
+
+extension CallFilter {
+    /// The filter that the options of `archive list` (and the same names in
+    /// `archive serve`'s query strings) describe: one parser for both, so a
+    /// view shared as a link means what the command means.
+    public init(provider: Provider?, since: String?, until: String?, statuses: [String], directions: [String],
+                assistants: [String], sentiments: [String], minDurationSeconds: Double?, failedTask: Bool) throws(FilterError) {
+        self.init()
+        self.provider = provider
+        if let since {
+            guard let bound = TimeBound.since(since) else { throw Self.badTime("--since", since) }
+            self.since = bound
+        }
+        if let until {
+            guard let bound = TimeBound.until(until) else { throw Self.badTime("--until", until) }
+            self.until = bound
+        }
+        self.statuses = statuses
+        self.directions = directions
+        self.assistants = assistants
+        self.sentiments = sentiments
+        if let minDurationSeconds {
+            guard minDurationSeconds >= 0, minDurationSeconds < 1e9 else {
+                throw FilterError(description: "--min-duration must be a number of seconds, 0 or more.")
+            }
+            minDurationMs = Int64((minDurationSeconds * 1000).rounded(.up))
+        }
+        self.failedTask = failedTask
+    }
+
+    private static func badTime(_ option: String, _ value: String) -> FilterError {
+        FilterError(description: "\(option) \(value.debugDescription) is not a date or date-time; use 2026-03-01, 2026-03-01T14:00 or 2026-03-01T14:00:00+02:00 (UTC unless an offset is given).")
+    }
+}
+
 /// Parses `--since`/`--until` values: a date, or a date-time (UTC unless it
 /// carries an offset).
 public enum TimeBound {

@@ -25,7 +25,7 @@ public enum CallPresenter {
     }
 
     /// Call-level samples per metric (by name), each series in the vendor's order.
-    static func samplesByMetric(_ call: NormalizedCall) -> [(metric: String, seconds: [Double])] {
+    public static func samplesByMetric(_ call: NormalizedCall) -> [(metric: String, seconds: [Double])] {
         var out: [(metric: String, seconds: [Double])] = []
         for sample in call.latencySamples.sorted(by: { ($0.metric, $0.position) < ($1.metric, $1.position) }) {
             if out.last?.metric == sample.metric { out[out.count - 1].seconds.append(sample.seconds) } else { out.append((sample.metric, [sample.seconds])) }
@@ -151,12 +151,12 @@ public enum CallPresenter {
     }
 
     /// `2025-05-19T14:15:22.230876Z` → `2025-05-19 14:15:22 UTC`.
-    static func readableTime(_ stored: String) -> String {
+    public static func readableTime(_ stored: String) -> String {
         guard stored.count >= 19 else { return stored }
         return stored.prefix(10) + " " + stored.dropFirst(11).prefix(8) + " UTC"
     }
 
-    static func readableDuration(_ ms: Int64) -> String {
+    public static func readableDuration(_ ms: Int64) -> String {
         let seconds = ms / 1000
         return seconds >= 60 ? "\(seconds / 60)m \(seconds % 60)s" : "\(Double(ms) / 1000)s"
     }

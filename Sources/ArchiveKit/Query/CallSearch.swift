@@ -3,8 +3,10 @@ import GRDB
 /// `archive search`: full-text search over transcript turns and analysis
 /// summaries through the FTS5 indexes of migration 0002, best match first.
 public enum CallSearch {
-    /// How a match is marked in `snippet`.
-    public static let markers = (open: "[", close: "]")
+    /// How a match is marked in `snippet`: the CLI's default; the viewer
+    /// passes characters no transcript holds, and turns them into `<mark>`.
+    public typealias Markers = (open: String, close: String)
+    public static let markers: Markers = (open: "[", close: "]")
 
     /// Keys: `provider, call_id, started_at, role, turn_index, snippet, score`.
     /// `role` is the turn's role, or `analysis` for a match in the call's
@@ -15,7 +17,8 @@ public enum CallSearch {
     ///   reading it as FTS5 query syntax.
     ///   `limit` nil returns every match.
     public static func run(_ query: String, literal: Bool = false, filter: CallFilter, limit: Int?,
-                           in store: ArchiveStore) throws -> ResultSet {
+                           markers: Markers = markers, in store: ArchiveStore) throws -> ResultSet {
+        precondition(!(markers.open + markers.close).contains("'"), "markers are placed in the SQL text")
         let match = literal ? phrase(query) : query
         let (condition, filterArguments) = filter.condition()
         // snippet() is the expensive part. For a short list, rank every match
@@ -23,7 +26,7 @@ public enum CallSearch {
         // lookup each (on 100,000 calls: 2.5 s becomes 0.3 s). For a long
         // list, one pass that makes them all is cheaper.
         let snippetsAfter = limit.map { $0 <= 1000 } ?? false
-        func snippet(_ index: Index) -> String { snippetsAfter ? "NULL" : index.snippet }
+        func snippet(_ index: Index) -> String { snippetsAfter ? "NULL" : index.snippet(markers) }
         let sql = """
             SELECT provider, call_id, started_at, role, turn_index, snippet, round(-bm25, 4) AS score, source, doc FROM (
                 SELECT c.provider, c.call_id, c.started_at, t.role, t.turn_index,
@@ -56,7 +59,7 @@ public enum CallSearch {
                         guard case .text(let source) = result.rows[i][sourceColumn], let index = Index(rawValue: source),
                               case .integer(let doc) = result.rows[i][docColumn] else { continue }
                         let statement = try db.cachedStatement(sql: """
-                            SELECT \(index.snippet) FROM \(index.rawValue) WHERE \(index.rawValue) MATCH ? AND rowid = ?
+                            SELECT \(index.snippet(markers)) FROM \(index.rawValue) WHERE \(index.rawValue) MATCH ? AND rowid = ?
                             """)
                         result.rows[i][snippetColumn] = try String.fetchOne(statement, arguments: [match, doc]).map(Cell.text) ?? .null
                     }
@@ -78,7 +81,7 @@ public enum CallSearch {
         case turns = "transcript_turns_fts"
         case analysis = "call_analysis_fts"
 
-        var snippet: String {
+        func snippet(_ markers: Markers) -> String {
             "snippet(\(rawValue), \(self == .turns ? 0 : -1), '\(markers.open)', '\(markers.close)', '…', 12)"
         }
     }

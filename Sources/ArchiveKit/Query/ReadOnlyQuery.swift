@@ -26,23 +26,22 @@ public enum ReadOnlyQuery {
     /// receives the column names before the first row is read.
     public static func run(_ sql: String, parameters: [String: String], timeout: Double?,
                            in store: ArchiveStore, makeWriter: ([String]) -> RowWriter) throws {
-        let interrupt = DispatchWorkItem { store.interrupt() }
-        if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: interrupt) }
-        defer { interrupt.cancel() }
-        try store.read { db in
-            do {
-                sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_ATTACHED, 0)
-                let statement = try prepare(sql, db)
-                _ = try ArchiveStore.stream(statement, arguments: try bind(parameters, to: statement), makeWriter: makeWriter)
-            } catch let error as DatabaseError {
-                // What SQLite says about the user's statement is the user's to fix; the rest is about the file.
-                switch error.resultCode {
-                case .SQLITE_INTERRUPT: throw QueryError.timedOut(seconds: timeout ?? 0)
-                case .SQLITE_READONLY:
-                    throw QueryError.notReadOnly(reason: "the statement tried to write (\(error.message ?? "read-only database"))")
-                case .SQLITE_ERROR, .SQLITE_MISUSE, .SQLITE_RANGE, .SQLITE_AUTH:
-                    throw QueryError.invalidSQL(reason: error.message ?? error.description)
-                default: throw error
+        try store.withTimeLimit(timeout) {
+            try store.read { db in
+                do {
+                    sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_ATTACHED, 0)
+                    let statement = try prepare(sql, db)
+                    _ = try ArchiveStore.stream(statement, arguments: try bind(parameters, to: statement), makeWriter: makeWriter)
+                } catch let error as DatabaseError {
+                    // What SQLite says about the user's statement is the user's to fix; the rest is about the file.
+                    switch error.resultCode {
+                    case .SQLITE_INTERRUPT: throw QueryError.timedOut(seconds: timeout ?? 0)
+                    case .SQLITE_READONLY:
+                        throw QueryError.notReadOnly(reason: "the statement tried to write (\(error.message ?? "read-only database"))")
+                    case .SQLITE_ERROR, .SQLITE_MISUSE, .SQLITE_RANGE, .SQLITE_AUTH:
+                        throw QueryError.invalidSQL(reason: error.message ?? error.description)
+                    default: throw error
+                    }
                 }
             }
         }
