@@ -23,6 +23,7 @@ enum Assets {
     form.filters label { display: flex; flex-direction: column; font-size: .85em; color: var(--muted); }
     form.filters input, form.filters select { font: inherit; padding: .2em .35em; min-width: 8em; }
     form.filters label.check { flex-direction: row; gap: .3em; align-items: center; }
+    form.filters label.check input { min-width: 0; }
     .pager { display: flex; gap: 1em; margin: .8em 0; }
     .error { color: #a4262c; background: #fdecee; padding: .6em .8em; border: 1px solid #f1b9bf; }
     .muted { color: var(--muted); }

@@ -35,7 +35,7 @@ enum Charts {
     static func strip(_ series: [(metric: String, seconds: [Double])], width: Double = 640) -> HTML {
         let maximum = series.flatMap(\.seconds).max() ?? 0
         guard maximum > 0 else { return .empty }
-        let left = 130.0, plot = width - left - 20, row = 22.0
+        let left = 170.0, plot = width - left - 20, row = 22.0
         var marks: [HTML] = []
         for (i, entry) in series.enumerated() {
             let y = 14 + Double(i) * row
@@ -55,7 +55,7 @@ enum Charts {
                       width: Double = 380, height: Double = 180) -> HTML {
         let maximum = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
         guard maximum > 0, !labels.isEmpty else { return "<p class=\"muted\">No data.</p>" }
-        let left = 44.0, bottom = 22.0, plotW = width - left - 10, plotH = height - bottom - 10
+        let left = 44.0, bottom = 22.0, plotW = width - left - 24, plotH = height - bottom - 10
         func x(_ i: Int) -> Double { left + (labels.count == 1 ? plotW / 2 : Double(i) / Double(labels.count - 1) * plotW) }
         func y(_ v: Double) -> Double { 10 + plotH - v / maximum * plotH }
         var marks: [HTML] = [axes(left: left, top: 10, width: plotW, height: plotH, top: unit(maximum))]
@@ -77,7 +77,7 @@ enum Charts {
         let totals = labels.indices.map { i in series.reduce(0) { $0 + $1.values[i] } }
         let maximum = Double(totals.max() ?? 0)
         guard maximum > 0 else { return "<p class=\"muted\">No data.</p>" }
-        let left = 44.0, bottom = 22.0, plotW = width - left - 10, plotH = height - bottom - 10
+        let left = 44.0, bottom = 22.0, plotW = width - left - 24, plotH = height - bottom - 10
         let slot = plotW / Double(labels.count), barW = max(2, slot * 0.7)
         var marks: [HTML] = [axes(left: left, top: 10, width: plotW, height: plotH, top: String(Int(maximum)))]
         for i in labels.indices {
@@ -120,7 +120,7 @@ enum Charts {
         let step = max(1, Int((Double(labels.count) / 8).rounded(.up)))
         return HTML.join(stride(from: 0, to: labels.count, by: step).map { i in
             let label = labels[i].count == 10 ? String(labels[i].dropFirst(5)) : labels[i]  // 2026-03-01 → 03-01
-            return "<text x=\(svg(x(i) - 14)) y=\(svg(y))>\(label)</text>"
+            return "<text x=\(svg(x(i))) y=\(svg(y)) text-anchor=\"middle\">\(label)</text>"
         })
     }
 

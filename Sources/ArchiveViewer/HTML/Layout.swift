@@ -14,6 +14,7 @@ enum Layout {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · archive</title>
+            <link rel="icon" href="data:,">
             <link rel="stylesheet" href="/assets/viewer.css">
             <script src="/assets/viewer.js" defer></script>
             </head>
