@@ -19,6 +19,7 @@ enum Assets {
     th { font-weight: 600; color: var(--muted); background: #fbfcfd; }
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     td.summary { max-width: 28em; color: var(--muted); }
+    td.id, td.when { white-space: nowrap; }
     form.filters { display: flex; flex-wrap: wrap; gap: .5em 1em; align-items: end; margin-bottom: 1em; padding: .7em; background: #fff; border: 1px solid var(--line); }
     form.filters label { display: flex; flex-direction: column; font-size: .85em; color: var(--muted); }
     form.filters input, form.filters select { font: inherit; padding: .2em .35em; min-width: 8em; }
@@ -54,8 +55,8 @@ enum Assets {
     static let js = #"""
     // Progressive enhancement only: every page works without this file.
     (function () {
-      // Times: the server writes UTC; add the browser's own zone beside it.
-      document.querySelectorAll('time[datetime]').forEach(function (el) {
+      // A call's times: the server writes UTC; add the browser's own zone beside it.
+      document.querySelectorAll('dl.facts time[datetime]').forEach(function (el) {
         var d = new Date(el.getAttribute('datetime'));
         if (isNaN(d)) return;
         var span = document.createElement('span');

@@ -16,9 +16,9 @@ struct CallListPage {
             let started = calls.text(row, "started_at")
             return """
                 <tr>
-                <td>\(started.map { "<time datetime=\"\($0)\">\(Self.shortTime($0))</time>" as HTML } ?? "<span class=\"muted\">not started</span>")</td>
+                <td class="when">\(started.map { "<time datetime=\"\($0)\">\(Self.shortTime($0))</time>" as HTML } ?? "<span class=\"muted\">not started</span>")</td>
                 <td>\(provider)</td>
-                <td><a href="\(href)">\(id)</a></td>
+                <td class="id"><a href="\(href)">\(id)</a></td>
                 <td class="num">\(calls.text(row, "duration_s").map { $0 + " s" })</td>
                 <td>\(calls.text(row, "status"))</td>
                 <td>\(calls.text(row, "sentiment"))</td>

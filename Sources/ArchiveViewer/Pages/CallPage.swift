@@ -107,7 +107,7 @@ struct CallPage {
             let data: HTML = timing.map { "data-start=\"\(Charts.fmt3($0.start))\"\($0.end.map { " data-end=\"\(Charts.fmt3($0))\"" as HTML } ?? .empty)" } ?? .empty
             var tools: [String] = []
             if let name = turn.functionName { tools.append("\(name)(\(turn.functionArgs ?? ""))") }
-            if let calls = turn.toolCalls { tools.append(Self.pretty(calls)) }
+            if let calls = turn.toolCalls, (try? JSONParser.parse(calls)) != .array([]) { tools.append(Self.pretty(calls)) }
             let bar = turn.latency.map { l in Charts.turnBar(eou: l.eouDelay, llm: l.llmLatency, tts: l.ttsLatency, total: l.latency, scale: scale) } ?? .empty
             return """
                 <li class="turn\(kind)" id="turn-\(turn.index)" \(data)>

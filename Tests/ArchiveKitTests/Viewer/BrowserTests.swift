@@ -32,12 +32,12 @@ struct BrowserTests {
         try await browser.open(base + "/")
         #expect(try await browser.run("return document.title") as? String == "Calls · archive")
         #expect(try await browser.run("return document.querySelectorAll('tbody tr').length") as? Int == 24)
-        #expect(try await browser.run("return document.querySelectorAll('span.local').length") as? Int ?? 0 > 0, "local times added by the script")
         try await browser.screenshot(to: Self.screenshots + "/1-calls.png")
 
         // A Retell call: its words carry times, so a click on a turn seeks the recording there.
         let id = SimulatedVendor.retell.sampleIDs(count: 1)[0]
         try await browser.open(base + "/calls/retell/" + id)
+        #expect(try await browser.run("return document.querySelectorAll('dl.facts span.local').length") as? Int == 2, "local times beside UTC")
         try await waitFor("the recording's metadata") { try await browser.run("return document.querySelector('audio').readyState") as? Int ?? 0 >= 1 }
         let duration = try #require(try await browser.run("return document.querySelector('audio').duration") as? Double)
         let target = try #require(try await browser.run("""
@@ -64,6 +64,7 @@ struct BrowserTests {
         // A PureTalk call: per-turn latency bars on one scale.
         try await browser.open(base + "/calls/puretalk/" + SimulatedVendor.puretalk.sampleIDs(count: 1)[0])
         #expect(try await browser.run("return document.querySelectorAll('svg.turn-latency').length") as? Int ?? 0 > 0)
+        _ = try await browser.run("document.querySelector('h2 + .legend, .turns').scrollIntoView()")
         try await browser.screenshot(to: Self.screenshots + "/3-latency.png")
 
         // Search, with the matches highlighted.
