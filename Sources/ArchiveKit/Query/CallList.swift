@@ -32,7 +32,9 @@ public enum CallList {
         /// `archive list`'s documented keys.
         case list
         /// Those, then `assistant, has_recording, worst_latency_s` for the viewer:
-        /// the worst end-to-end latency of any turn (or call-level sample).
+        /// the worst end-to-end latency of any turn (or call-level sample). Read
+        /// from the tables, not the `latency_samples` view, which SQLite would
+        /// materialize whole for each row.
         case detailed
     }
 
@@ -101,7 +103,11 @@ public enum CallList {
             ,
                    coalesce(c.assistant_name, c.assistant_id) AS assistant,
                    EXISTS (SELECT 1 FROM recordings r WHERE r.call_ref = c.id) AS has_recording,
-                   (SELECT max(s.seconds) FROM latency_samples s WHERE s.call_ref = c.id AND s.metric = 'latency') AS worst_latency_s
+                   (SELECT max(v) FROM (SELECT l.latency AS v FROM transcript_turns t JOIN turn_latencies l ON l.turn_ref = t.id
+                                        WHERE t.call_ref = c.id
+                                        UNION ALL
+                                        SELECT s.seconds FROM call_latency_samples s WHERE s.call_ref = c.id AND s.metric = 'latency'))
+                       AS worst_latency_s
             """
         return """
             SELECT c.started_at, c.provider, c.call_id, c.direction,
