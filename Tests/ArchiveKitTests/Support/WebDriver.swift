@@ -27,7 +27,7 @@ final class WebDriver: @unchecked Sendable {
         driver.standardError = FileHandle.nullDevice
         try driver.run()
         endpoint = "http://127.0.0.1:\(port)"
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let status = try? await call(.GET, "/status"), (status["value"] as? [String: Any])?["ready"] as? Bool == true { break }
             try await Task.sleep(for: .milliseconds(100))
@@ -113,7 +113,8 @@ final class WebDriver: @unchecked Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
         }
-        let response = try await ViewerProcess.client.execute(request, timeout: .seconds(60))
+        // Starting Chromium takes 10 s on a quiet machine.
+        let response = try await ViewerProcess.client.execute(request, timeout: .seconds(120))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         let object = try JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] ?? [:]
         if response.status.code >= 400 { throw ViewerTestError("WebDriver \(method) \(path): \(response.status.code) \(object)") }
