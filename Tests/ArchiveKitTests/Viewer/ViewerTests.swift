@@ -224,6 +224,54 @@ struct ViewerTests {
         }
     }
 
+    /// The viewer reads while a sync writes into the same file: every answer
+    /// is whole, and each sees at least what the sync had committed before it.
+    @Test func answersWhileASyncWritesAndSeesWhatItCommits() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        try await withSimulator(.init(latency: .milliseconds(20), maxLifetime: .seconds(110))) { server in
+            let ids = SimulatedVendor.puretalk.sampleIDs(count: 400)
+            let db = dir.path("live.sqlite")
+            let env = ["PURETALK_API_KEY": "sim-key"]
+            func sync(stdin: Any) throws -> Process {
+                try CLI.spawn(["sync", "-", "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk), "--db", db,
+                               "--concurrency", "4", "--quiet"], environment: env, in: dir.url, stdin: stdin)
+            }
+            let seed = try dir.write("seed.txt", ids.prefix(40).joined(separator: "\n"))
+            let seeded = try sync(stdin: FileHandle(forReadingAtPath: seed)!)
+            seeded.waitUntilExit()
+            try #require(seeded.terminationStatus == 0)
+
+            let viewer = try ViewerProcess(["--db", db], in: dir.url)
+            defer { viewer.stop() }
+            func archived() async throws -> Int {
+                let stats = try await viewer.request("/api/stats")
+                #expect(stats.status == 200, "\(stats.text)")
+                let groups = try #require(try JSONSerialization.jsonObject(with: Data(stats.body)) as? [[String: Any]])
+                return groups.first?["calls"] as? Int ?? -1
+            }
+            let input = Pipe()
+            let writer = try sync(stdin: input)
+            var counts = [try await archived()]
+            for start in stride(from: 40, to: ids.count, by: 60) {
+                input.fileHandleForWriting.write(Data((ids[start..<min(start + 60, ids.count)].joined(separator: "\n") + "\n").utf8))
+                try await Task.sleep(for: .milliseconds(150))
+                counts.append(try await archived())
+                let page = try await viewer.request("/calls/puretalk/\(ids[0])")
+                #expect(page.status == 200)
+                #expect(page.text.hasSuffix("</html>\n") || page.text.hasSuffix("</html>"))
+                #expect(try await viewer.request("/").status == 200)
+            }
+            try input.fileHandleForWriting.close()
+            #expect(await pollUntil(timeout: .seconds(60)) { !writer.isRunning }, "the sync ends once its input does")
+            #expect(writer.terminationStatus == 0)
+            counts.append(try await archived())
+            #expect(counts.first == 40)
+            #expect(counts.last == ids.count, "the viewer sees the sync's last commit: \(counts)")
+            #expect(counts == counts.sorted(), "never fewer calls than an earlier answer saw: \(counts)")
+        }
+    }
+
     /// Hostile text in every place a page shows archive values: shown as text.
     @Test func hostileTextInTheArchiveShowsAsText() async throws {
         let dir = try TempDirectory()
