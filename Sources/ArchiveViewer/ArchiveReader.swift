@@ -1,24 +1,38 @@
 import ArchiveKit
 import Dispatch
+import Foundation
 
-/// The viewer's one read-only connection to the archive. The query layer
-/// reads synchronously (GRDB), so reads run on a dispatch queue of their own
-/// and never block the few threads that Swift's tasks share with the
-/// server; one at a time, each under the time limit. A sync may write
-/// meanwhile: in WAL mode each read sees the last commit before it began.
+/// The viewer's read-only connections to the archive, one per core. The query
+/// layer reads synchronously (GRDB), so reads run on dispatch threads of their
+/// own and never block the few threads that Swift's tasks share with the
+/// server. Each read takes a free connection and runs under the time limit,
+/// whose interrupt reaches that connection alone; so a slow stats page holds
+/// one connection while the list goes on answering on another. A sync may
+/// write meanwhile: in WAL mode each read sees the last commit before it began.
 final class ArchiveReader: Sendable {
-    let store: ArchiveStore
     private let timeout: Double
-    private let queue = DispatchQueue(label: "archive.viewer.reads")
+    private let queue = DispatchQueue(label: "archive.viewer.reads", attributes: .concurrent)
+    private let free: DispatchSemaphore
+    /// Connections not in use. Guarded by `lock`.
+    nonisolated(unsafe) private var idle: [ArchiveStore]
+    private let lock = NSLock()
 
-    init(store: ArchiveStore, timeout: Double) {
-        self.store = store
+    init(stores: [ArchiveStore], timeout: Double) {
+        precondition(!stores.isEmpty)
+        idle = stores
+        free = DispatchSemaphore(value: stores.count)
         self.timeout = timeout
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (ArchiveStore) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { [store, timeout] in
+            queue.async { [self] in
+                free.wait()
+                let store = lock.withLock { idle.removeLast() }
+                defer {
+                    lock.withLock { idle.append(store) }
+                    free.signal()
+                }
                 continuation.resume(with: Result { try store.withTimeLimit(timeout) { try body(store) } })
             }
         }
