@@ -23,8 +23,9 @@ public struct AccessToken: Sendable, CustomStringConvertible {
         guard token.count >= Self.minimumLength else {
             throw .tokenFile(path: path, reason: "the token must be at least \(Self.minimumLength) characters")
         }
-        guard token.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != ";" && $0 != "," }) else {
-            throw .tokenFile(path: path, reason: "the token must be printable ASCII without spaces, ';' or ','")
+        // It travels in a cookie: RFC 6265's cookie-octets are printable ASCII but for space, '"', ',', ';' and '\'.
+        guard token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !"\",;\\".unicodeScalars.contains($0) }) else {
+            throw .tokenFile(path: path, reason: "the token must be printable ASCII without spaces, '\"', ',', ';' or '\\'")
         }
         self.init(token)
     }

@@ -98,6 +98,19 @@ import Testing
             #expect(!token.matches(wrong), "\(wrong)")
         }
         #expect(!"\(token)".contains("secret"))
+        // A token file: trimmed, long enough, and made of what a cookie may carry.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func file(_ text: String) -> String {
+            let path = dir.appendingPathComponent(UUID().uuidString).path
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        #expect((try? AccessToken(file: file("  a-long-enough-secret\n")))?.matches("a-long-enough-secret") == true)
+        for bad in ["short", "a-long-enough \"secret\"", "a-long-enough;secret", "a-long-enough\\secret", "a-long-enough sécret"] {
+            #expect(throws: ViewerSetupError.self, "\(bad)") { try AccessToken(file: file(bad)) }
+        }
     }
 
     @Test func valuesAreEscapedWhereverTheyArePlaced() {
