@@ -42,12 +42,7 @@ struct ViewerRoutes: Sendable {
         }
         let newerExists = cursor?.1 == .before ? more : cursor != nil
         let olderExists = cursor?.1 == .before ? true : more
-        func position(_ row: [Cell]?) -> CallList.Position? {
-            guard let row else { return nil }
-            return CallList.Position(startedAt: result.text(row, "started_at"), provider: result.text(row, "provider") ?? "",
-                                     callID: result.text(row, "call_id") ?? "")
-        }
-        return (result, newerExists ? position(result.rows.first) : nil, olderExists ? position(result.rows.last) : nil)
+        return (result, newerExists ? result.position(result.rows.first) : nil, olderExists ? result.position(result.rows.last) : nil)
     }
 
     private func listPage(_ request: Request) async throws -> Response {
@@ -92,11 +87,8 @@ struct ViewerRoutes: Sendable {
             (try CallList.page(filter, from: here, .before, limit: 1, columns: .list, in: store),
              try CallList.page(filter, from: here, .after, limit: 1, columns: .list, in: store))
         }
-        func position(_ result: ResultSet) -> CallList.Position? {
-            result.rows.first.map { CallList.Position(startedAt: result.text($0, "started_at"), provider: result.text($0, "provider") ?? "",
-                                                      callID: result.text($0, "call_id") ?? "") }
-        }
-        return Responses.html(CallPage(stored: call, query: query, previous: position(previous), next: position(next)).html)
+        return Responses.html(CallPage(stored: call, query: query, previous: previous.position(previous.rows.first),
+                                       next: next.position(next.rows.first)).html)
     }
 
     /// The vendor's body byte for byte, as a download.

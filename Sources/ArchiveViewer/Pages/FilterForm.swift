@@ -40,4 +40,10 @@ extension ResultSet {
         let cell = cell(row, name)
         return cell == .null ? nil : cell.text
     }
+
+    /// A list row's place in the list's order (its keyset cursor).
+    func position(_ row: [Cell]?) -> CallList.Position? {
+        guard let row else { return nil }
+        return CallList.Position(startedAt: text(row, "started_at"), provider: text(row, "provider") ?? "", callID: text(row, "call_id") ?? "")
+    }
 }

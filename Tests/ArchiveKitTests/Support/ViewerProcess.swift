@@ -35,12 +35,18 @@ final class ViewerProcess: @unchecked Sendable {
     /// Stops it (SIGTERM, then SIGKILL after 5 s) and returns what it wrote to stderr.
     @discardableResult
     func stop() -> String {
-        if process.isRunning { process.terminate() }
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        Self.end(process)
         return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// SIGTERM, then SIGKILL if it still runs 5 s later. Polled rather than
+    /// `waitUntilExit`, which has hung here after chromedriver exited.
+    static func end(_ process: Process) {
+        for signal in [SIGTERM, SIGKILL] where process.isRunning {
+            kill(process.processIdentifier, signal)
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+        }
     }
 
     /// Reads up to the first newline on a thread of its own, bounded in time.

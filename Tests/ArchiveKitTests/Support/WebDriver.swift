@@ -54,12 +54,7 @@ final class WebDriver: @unchecked Sendable {
             Task { _ = try? await self.call(.DELETE, path); semaphore.signal() }
             _ = semaphore.wait(timeout: .now() + 10)
         }
-        // Polled rather than waitUntilExit, which has hung here after the driver exited.
-        for signal in [SIGTERM, SIGKILL] where driver.isRunning {
-            kill(driver.processIdentifier, signal)
-            let deadline = Date().addingTimeInterval(5)
-            while driver.isRunning && Date() < deadline { usleep(20_000) }
-        }
+        ViewerProcess.end(driver)
     }
 
     func open(_ url: String) async throws { _ = try await command(.POST, "url", ["url": url]) }
