@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         // Hummingbird's own header types, named for the viewer's few headers of its own.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The team store (issue 17): PostgreSQL's wire protocol, its connection pool and TLS through NIOSSL.
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // The engine: vendor adapters, store, sync engine.
@@ -51,6 +53,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The PostgreSQL store: its migrations, connection settings and `archive copy` between the two stores.
+        .target(
+            name: "ArchivePostgres",
+            dependencies: [
+                "ArchiveKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
         // A vendor simulator speaking both APIs over real HTTP, with fault injection.
         .target(
             name: "VendorSimulator",
@@ -66,6 +78,7 @@ let package = Package(
             dependencies: [
                 "ArchiveKit",
                 "ArchiveViewer",
+                "ArchivePostgres",
                 "VendorSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "ArchiveKitTests",
             dependencies: [
-                "ArchiveKit", "VendorSimulator", "archive", "ArchiveViewer",
+                "ArchiveKit", "VendorSimulator", "archive", "ArchiveViewer", "ArchivePostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -1,12 +1,14 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles the package's top-level `migrations/*.sql` into the target, so the
-/// `archive` binary carries its schema and works from any directory.
+/// Compiles the package's `migrations/*.sql` (SQLite's) into the target, or
+/// `migrations/postgres/*.sql` into ArchivePostgres, so the `archive` binary
+/// carries both schemas and works from any directory.
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let directory = context.package.directoryURL.appending(path: "migrations")
+        let folder = target.name == "ArchivePostgres" ? "migrations/postgres" : "migrations"
+        let directory = context.package.directoryURL.appending(path: folder)
         let files = try FileManager.default
             .contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "sql" }

@@ -18,7 +18,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         subcommands: [
             SyncCommand.self, IDsCommand.self, RecordingsCommand.self, ShowCommand.self, RecordingCommand.self,
             ListCommand.self, SearchCommand.self, StatsCommand.self, SQLCommand.self, ExportCommand.self,
-            RebuildCommand.self, ServeCommand.self, DemoCommand.self,
+            RebuildCommand.self, CopyCommand.self, ServeCommand.self, DemoCommand.self,
         ])
 }
 
@@ -27,10 +27,22 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The archive file.", discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path"))
     var db: String?
 
-    var path: String {
+    /// `--db`, else `$ARCHIVE_DB`, else archive.sqlite: a path or a PostgreSQL URL.
+    static func named(_ db: String?) -> String {
         if let db { return db }
         if let env = ProcessInfo.processInfo.environment["ARCHIVE_DB"], !env.isEmpty { return env }
         return "archive.sqlite"
+    }
+
+    /// The SQLite file; `validate()` has refused a PostgreSQL URL.
+    var path: String { Self.named(db) }
+
+    /// A PostgreSQL URL is recognised here, so it is never taken for a file
+    /// name (nor its password printed in a "no archive at …" message).
+    func validate() throws {
+        if case .postgres(let location) = try StoreLocation.parse(path) {
+            throw StoreLocationError.postgresNotSupported(location: location.description)
+        }
     }
 }
 

@@ -42,7 +42,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .notADatabase(let path):
             "\(path) is not an SQLite archive (or it is damaged). Check --db points at the right file."
         case .newerSchema(let path, let unknown):
-            "\(path) was written by a newer version of archive (schema migrations \(unknown.joined(separator: ", ")) are unknown to this one). Upgrade archive to use it; this version will not touch it."
+            Self.newerSchemaMessage(archive: path, unknownMigrations: unknown)
         case .olderSchema(let path):
             "\(path) uses an older archive schema and cannot be migrated because it is read-only. Make it writable (or copy it somewhere writable) and run the command again."
         case .readOnly(let path):
@@ -54,5 +54,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .sqlite(let path, let message):
             "database error on \(path): \(message)"
         }
+    }
+
+    /// Said the same way for either store: the archive is left untouched.
+    public static func newerSchemaMessage(archive: String, unknownMigrations unknown: [String]) -> String {
+        "\(archive) was written by a newer version of archive (schema migrations \(unknown.joined(separator: ", ")) are unknown to this one). Upgrade archive to use it; this version will not touch it."
     }
 }

@@ -36,6 +36,12 @@ extension StoreError: UserFacingError {
     public var exitStatus: ExitStatus { .database }
 }
 
+extension StoreLocationError: UserFacingError {
+    public var exitStatus: ExitStatus {
+        if case .malformed = self { .usage } else { .database }
+    }
+}
+
 extension RecordingStoreError: UserFacingError {
     public var exitStatus: ExitStatus { .database }
 }

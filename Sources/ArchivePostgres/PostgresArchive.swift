@@ -1,0 +1,144 @@
+import ArchiveKit
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Owns a connection pool to a PostgreSQL archive: connecting with the
+/// location's TLS mode, migrating the schema under an advisory lock, and
+/// every statement run on it (`run`, `transaction`), whose errors it phrases.
+///
+/// The archive needs no superuser: it creates its tables in the database's
+/// default schema, which the role must own (or be allowed to create in).
+public final class PostgresArchive: Sendable {
+    public let location: PostgresLocation
+    private let client: PostgresClient
+    /// PostgresNIO's own warnings (a lease asked for before the pool's first
+    /// connection) are noise on a command's stderr: errors only.
+    static let logger: Logger = {
+        var logger = Logger(label: "archive.postgres")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    private init(location: PostgresLocation, client: PostgresClient) {
+        self.location = location
+        self.client = client
+    }
+
+    /// Connects to `location`, migrates it (unless `migrating` is false),
+    /// runs `body`, and closes every connection before returning.
+    public static func with<T: Sendable>(_ location: PostgresLocation, migrating: Bool = true,
+                                         _ body: (PostgresArchive) async throws -> T) async throws -> T {
+        let client = PostgresClient(configuration: try configuration(location), backgroundLogger: logger)
+        let archive = PostgresArchive(location: location, client: client)
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await archive.mappingErrors { try await archive.client.query("SELECT 1") }
+            if migrating { try await PostgresMigrator(archive: archive).migrate() }
+            return try await body(archive)
+        }
+    }
+
+    private static func configuration(_ location: PostgresLocation) throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch location.sslMode {
+        case .disable:
+            tls = .disable
+        case .prefer, .require:
+            // libpq's `require` encrypts without checking who answers; `verify-full` checks.
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = .none
+            tls = location.sslMode == .prefer ? .prefer(config) : .require(config)
+        case .verifyFull:
+            tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user,
+            password: location.password, database: location.database, tls: tls)
+        configuration.options.maximumConnections = 8
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("application_name", "archive")]
+        if location.sslMode == .verifyFull { configuration.options.tlsServerName = location.host }
+        return configuration
+    }
+
+    // MARK: Statements
+
+    /// Runs one statement and returns its rows, each decoded by `kinds`.
+    func rows(_ query: PostgresQuery, kinds: [ColumnKind], on connection: PostgresConnection? = nil) async throws -> [[TransferValue]] {
+        try await mappingErrors {
+            let sequence = if let connection {
+                try await connection.query(query, logger: Self.logger)
+            } else {
+                try await client.query(query, logger: Self.logger)
+            }
+            var rows: [[TransferValue]] = []
+            for try await row in sequence {
+                rows.append(try Self.values(row, kinds: kinds))
+            }
+            return rows
+        }
+    }
+
+    /// Runs `body` on one connection inside a transaction, committed if it returns.
+    func transaction<T: Sendable>(readOnly: Bool = false, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await mappingErrors {
+            try await client.withConnection { connection in
+                _ = try await connection.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: Self.logger)
+                do {
+                    let result = try await body(connection)
+                    _ = try await connection.query("COMMIT", logger: Self.logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: Self.logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on one leased connection (the migrator's advisory lock is a connection's).
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await mappingErrors { try await client.withConnection(body) }
+    }
+
+    private static func values(_ row: PostgresRow, kinds: [ColumnKind]) throws -> [TransferValue] {
+        let cells = PostgresRandomAccessRow(row)
+        return try kinds.indices.map { i in
+            let cell = cells[i]
+            guard cell.bytes != nil else { return .null }
+            switch kinds[i] {
+            case .integer: return .integer(try cell.decode(Int64.self))
+            case .real: return .real(try cell.decode(Double.self))
+            case .boolean: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+            case .text, .json, .time: return .text(try cell.decode(String.self))
+            }
+        }
+    }
+
+    /// PostgresNIO's errors, phrased for people, naming the archive without its password.
+    func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw PostgresStoreError(error, location: location)
+        } catch let error as PostgresDecodingError {
+            throw PostgresStoreError.unexpected(location: location.description, message: "a value could not be read (\(error.code))")
+        }
+    }
+}
+
+extension PostgresBindings {
+    /// Binds archive values (SQLite's storage classes) as the columns they fill expect.
+    mutating func append(_ value: TransferValue, as kind: ColumnKind) {
+        switch (value, kind) {
+        case (.null, _): appendNull()
+        case (.integer(let v), .boolean): append(v != 0)
+        case (.integer(let v), .real): append(Double(v))
+        case (.integer(let v), _): append(v)
+        case (.real(let v), _): append(v)
+        case (.text(let v), _): append(v)
+        }
+    }
+}
