@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresArchive: TransferEndpoint {
     public var dialect: TransferPlan.Dialect { .postgres }
 
-    public func read(_ queries: [TransferQuery]) async throws -> [[[TransferValue]]] {
+    public func readRows(_ queries: [TransferQuery]) async throws -> [[[TransferValue]]] {
         if queries.count == 1 { return [try await rows(Self.query(queries[0]), kinds: queries[0].resultKinds)] }
         return try await transaction(readOnly: true) { connection in
             var results: [[[TransferValue]]] = []
@@ -16,7 +16,7 @@ extension PostgresArchive: TransferEndpoint {
         }
     }
 
-    public func write<T: Sendable>(check: TransferQuery,
+    public func writeRows<T: Sendable>(check: TransferQuery,
                                    _ build: @escaping @Sendable ([[TransferValue]]) throws -> (statements: [TransferQuery], result: T)) async throws -> T {
         try await transaction { connection in
             let (statements, result) = try build(try await rows(Self.query(check), kinds: check.resultKinds, on: connection))
@@ -25,7 +25,7 @@ extension PostgresArchive: TransferEndpoint {
         }
     }
 
-    public func write(_ statements: [TransferQuery]) async throws {
+    public func writeRows(_ statements: [TransferQuery]) async throws {
         try await transaction { connection in
             for statement in statements { _ = try await rows(Self.query(statement), kinds: [], on: connection) }
         }

@@ -27,31 +27,42 @@ public final class PostgresArchive: Sendable {
 
     /// Connects to `location`, migrates it (unless `migrating` is false),
     /// runs `body`, and closes every connection before returning.
+    ///
+    /// One connection is made first, outside the pool: a server that is not
+    /// there, or a rejected login, is then said at once and precisely (the
+    /// pool would keep retrying, then report only that it gave up).
     public static func with<T: Sendable>(_ location: PostgresLocation, migrating: Bool = true,
                                          _ body: (PostgresArchive) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: try configuration(location), backgroundLogger: logger)
-        let archive = PostgresArchive(location: location, client: client)
+        let archive = PostgresArchive(location: location, client: PostgresClient(configuration: try poolConfiguration(location), backgroundLogger: logger))
+        try await archive.mappingErrors {
+            let probe = try await PostgresConnection.connect(configuration: try connectionConfiguration(location), id: 0, logger: logger)
+            try await probe.close()
+        }
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { await archive.client.run() }
             defer { group.cancelAll() }
-            try await archive.mappingErrors { try await archive.client.query("SELECT 1") }
             if migrating { try await PostgresMigrator(archive: archive).migrate() }
             return try await body(archive)
         }
     }
 
-    private static func configuration(_ location: PostgresLocation) throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS
+    /// libpq's `prefer` and `require` encrypt without checking who answers; `verify-full` checks
+    /// the certificate against the system's roots and the host name. Nil: no TLS.
+    private static func tls(_ location: PostgresLocation) -> TLSConfiguration? {
+        var config = TLSConfiguration.makeClientConfiguration()
         switch location.sslMode {
-        case .disable:
-            tls = .disable
-        case .prefer, .require:
-            // libpq's `require` encrypts without checking who answers; `verify-full` checks.
-            var config = TLSConfiguration.makeClientConfiguration()
-            config.certificateVerification = .none
-            tls = location.sslMode == .prefer ? .prefer(config) : .require(config)
-        case .verifyFull:
-            tls = .require(.makeClientConfiguration())
+        case .disable: return nil
+        case .prefer, .require: config.certificateVerification = .none
+        case .verifyFull: break
+        }
+        return config
+    }
+
+    private static func poolConfiguration(_ location: PostgresLocation) throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = switch (Self.tls(location), location.sslMode) {
+        case (let config?, .prefer): .prefer(config)
+        case (let config?, _): .require(config)
+        case (nil, _): .disable
         }
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user,
@@ -59,6 +70,20 @@ public final class PostgresArchive: Sendable {
         configuration.options.maximumConnections = 8
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.additionalStartupParameters = [("application_name", "archive")]
+        if location.sslMode == .verifyFull { configuration.options.tlsServerName = location.host }
+        return configuration
+    }
+
+    private static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = switch (Self.tls(location), location.sslMode) {
+        case (let config?, .prefer): .prefer(try NIOSSLContext(configuration: config))
+        case (let config?, _): .require(try NIOSSLContext(configuration: config))
+        case (nil, _): .disable
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user,
+            password: location.password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
         if location.sslMode == .verifyFull { configuration.options.tlsServerName = location.host }
         return configuration
     }
@@ -125,6 +150,13 @@ public final class PostgresArchive: Sendable {
             throw PostgresStoreError(error, location: location)
         } catch let error as PostgresDecodingError {
             throw PostgresStoreError.unexpected(location: location.description, message: "a value could not be read (\(error.code))")
+        } catch let error as any UserFacingError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The pool's own errors (it could not connect again) and NIO's: no query or value is in them.
+            throw PostgresStoreError.cannotConnect(location: location.description, reason: String(describing: type(of: error)))
         }
     }
 }

@@ -34,14 +34,15 @@ struct DatabaseOptions: ParsableArguments {
         return "archive.sqlite"
     }
 
-    /// The SQLite file; `validate()` has refused a PostgreSQL URL.
-    var path: String { Self.named(db) }
-
-    /// A PostgreSQL URL is recognised here, so it is never taken for a file
-    /// name (nor its password printed in a "no archive at …" message).
-    func validate() throws {
-        if case .postgres(let location) = try StoreLocation.parse(path) {
-            throw StoreLocationError.postgresNotSupported(location: location.description)
+    /// The SQLite file. A PostgreSQL URL is recognised here, so it is never
+    /// taken for a file name (nor its password printed in a "no archive at …" message).
+    var path: String {
+        get throws {
+            let named = Self.named(db)
+            if case .postgres(let location) = try StoreLocation.parse(named) {
+                throw StoreLocationError.postgresNotSupported(location: location.description)
+            }
+            return named
         }
     }
 }

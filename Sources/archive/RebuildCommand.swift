@@ -17,8 +17,9 @@ struct RebuildCommand: ParsableCommand {
 
     func run() throws {
         let start = ContinuousClock.now
-        guard FileManager.default.fileExists(atPath: database.path) else { throw StoreError.missing(path: database.path) }
-        let report = try ArchiveStore.open(path: database.path).rebuild()
+        let path = try database.path
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path: path) }
+        let report = try ArchiveStore.open(path: path).rebuild()
         let seconds = (ContinuousClock.now - start).seconds
         print("Rebuilt \(report.calls) call(s) from their stored bodies in \(String(format: "%.1f", seconds)) s.")
         guard !report.failed.isEmpty else { return }

@@ -57,7 +57,8 @@ struct RecordingCommand: ParsableCommand {
     @OptionGroup var recordingOptions: RecordingOptions
 
     func run() throws {
-        let rows = try ArchiveStore.openReadOnly(path: database.path).recording(callID: id, provider: provider, variant: variant)
+        let path = try database.path
+        let rows = try ArchiveStore.openReadOnly(path: path).recording(callID: id, provider: provider, variant: variant)
         guard rows.count < 2 else {
             throw CommandFailure("several vendors have a recording for a call \(id.debugDescription); pass --provider to choose.", .usage)
         }
@@ -66,11 +67,11 @@ struct RecordingCommand: ParsableCommand {
                 ? "Fetch it with 'archive recordings --provider \(provider?.rawValue ?? "<vendor>")'"
                 : "Fetch it with 'archive sync --refresh --two-party-recordings' on its ID"
             throw CommandFailure("""
-                no archived \(variant == .mono ? "" : variant.rawValue + " ")recording for call \(id.debugDescription) in \(database.path). \
+                no archived \(variant == .mono ? "" : variant.rawValue + " ")recording for call \(id.debugDescription) in \(path). \
                 \(fetch), or check --db.
                 """, .someFailed)
         }
-        let source = recordingOptions.directory(database: database) + "/" + row.file
+        let source = try recordingOptions.directory(database: database) + "/" + row.file
         try RecordingStore.copy(source, to: out, sha256: row.sha256)
         if out != "-" {
             let type = row.contentType.map { ", \($0)" } ?? ""

@@ -41,7 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = ViewerConfiguration(databasePath: database.path, recordingsDirectory: recordingOptions.directory(database: database))
+        let path = try database.path
+        var configuration = ViewerConfiguration(databasePath: path, recordingsDirectory: try recordingOptions.directory(database: database))
         configuration.host = host
         configuration.port = port
         configuration.queryTimeout = timeout
@@ -49,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let tokenFile { configuration.token = try AccessToken(file: tokenFile) }
         let server = try ViewerServer(configuration)
         let tokenNote = configuration.token == nil ? "" : " Open it once with ?token= and the token from \(tokenFile ?? "--token-file") added."
-        let path = database.path, exitAfter = exitAfter
+        let exitAfter = exitAfter
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {

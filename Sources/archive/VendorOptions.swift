@@ -69,8 +69,8 @@ struct RecordingOptions: ParsableArguments {
                                valueName: "path"))
     var recordingsDir: String?
 
-    func directory(database: DatabaseOptions) -> String {
-        recordingsDir ?? RecordingStore.defaultDirectory(forDatabase: database.path)
+    func directory(database: DatabaseOptions) throws -> String {
+        try recordingsDir ?? RecordingStore.defaultDirectory(forDatabase: database.path)
     }
 
     /// Opens (creating) the store; a `RecordingStoreError` (exit 4) names the directory.

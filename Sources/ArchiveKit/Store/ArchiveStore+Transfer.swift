@@ -5,11 +5,11 @@ import GRDB
 extension ArchiveStore: TransferEndpoint {
     public var dialect: TransferPlan.Dialect { .sqlite }
 
-    public func read(_ queries: [TransferQuery]) async throws -> [[[TransferValue]]] {
+    public func readRows(_ queries: [TransferQuery]) async throws -> [[[TransferValue]]] {
         try await read { db in try queries.map { try Self.rows(db, $0) } }
     }
 
-    public func write<T: Sendable>(check: TransferQuery,
+    public func writeRows<T: Sendable>(check: TransferQuery,
                                    _ build: @escaping @Sendable ([[TransferValue]]) throws -> (statements: [TransferQuery], result: T)) async throws -> T {
         try await write { db in
             let (statements, result) = try build(try Self.rows(db, check))
@@ -18,7 +18,7 @@ extension ArchiveStore: TransferEndpoint {
         }
     }
 
-    public func write(_ statements: [TransferQuery]) async throws {
+    public func writeRows(_ statements: [TransferQuery]) async throws {
         try await write { db in
             for statement in statements { try Self.execute(db, statement) }
         }

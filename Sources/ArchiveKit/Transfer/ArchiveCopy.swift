@@ -3,13 +3,13 @@
 public protocol TransferEndpoint: Sendable {
     var dialect: TransferPlan.Dialect { get }
     /// Runs `queries` in one read transaction, so that they see one snapshot.
-    func read(_ queries: [TransferQuery]) async throws -> [[[TransferValue]]]
+    func readRows(_ queries: [TransferQuery]) async throws -> [[[TransferValue]]]
     /// In one write transaction: runs `check`, then the statements `build`
     /// makes from its rows, and returns what `build` said. A failure rolls back everything.
-    func write<T: Sendable>(check: TransferQuery,
+    func writeRows<T: Sendable>(check: TransferQuery,
                             _ build: @escaping @Sendable ([[TransferValue]]) throws -> (statements: [TransferQuery], result: T)) async throws -> T
     /// Runs `statements` in one write transaction.
-    func write(_ statements: [TransferQuery]) async throws
+    func writeRows(_ statements: [TransferQuery]) async throws
 }
 
 /// Copies every table of one archive into another (SQLite or PostgreSQL, either
@@ -38,9 +38,9 @@ public struct ArchiveCopy: Sendable {
         for table in ArchiveTable.logTables {
             var after: [TransferValue]? = nil
             while true {
-                let rows = try await source.read([read.pageRows(table, after: after, limit: batchSize * 5)])[0]
+                let rows = try await source.readRows([read.pageRows(table, after: after, limit: batchSize * 5)])[0]
                 guard let last = rows.last else { break }
-                try await target.write(write.insert(table, rows: rows))
+                try await target.writeRows(write.insert(table, rows: rows))
                 done.logRows += rows.count
                 after = Array(last.prefix(table.readOrder.count))
             }
@@ -48,14 +48,14 @@ public struct ArchiveCopy: Sendable {
         progress(done)
         var after: Int64 = 0
         while true {
-            let keys = try await source.read([read.nextCallKeys(after: after, limit: batchSize)])[0]
+            let keys = try await source.readRows([read.nextCallKeys(after: after, limit: batchSize)])[0]
             guard case .integer(let through)? = keys.last?.first else { break }
             let tables = ArchiveTable.callTables
-            let rows = try await source.read(tables.map { read.callRows($0, after: after, through: through) })
+            let rows = try await source.readRows(tables.map { read.callRows($0, after: after, through: through) })
             let calls = rows[0]
             let provider = TransferPlan.index(of: "provider", in: .calls), callID = TransferPlan.index(of: "call_id", in: .calls)
             let keysOfBatch = calls.map { (provider: $0[provider].text, callID: $0[callID].text) }
-            let copied = try await target.write(check: write.presentCalls(keysOfBatch)) { present in
+            let copied = try await target.writeRows(check: write.presentCalls(keysOfBatch)) { present in
                 let held = Set(present.map { CallKey($0[0].text, $0[1].text) }).intersection(keysOfBatch.map { CallKey($0.provider, $0.callID) })
                 let statements = zip(tables, rows).flatMap { table, tableRows in
                     let p = TransferPlan.index(of: "provider", in: table), c = TransferPlan.index(of: "call_id", in: table)

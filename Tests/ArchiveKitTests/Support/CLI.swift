@@ -25,7 +25,7 @@ struct CLI {
     }
 
     /// Starts `archive` without waiting, for tests that signal or race it.
-    /// The environment is the test's, minus API keys and ARCHIVE_DB, plus `environment`.
+    /// The environment is the test's, minus API keys, ARCHIVE_DB and PostgreSQL's PG* settings, plus `environment`.
     static func spawn(_ arguments: [String], environment: [String: String] = [:], in directory: URL,
                       stdin: Any = FileHandle.nullDevice, stdout: Any = FileHandle.nullDevice,
                       stderr: Any = FileHandle.nullDevice) throws -> Process {
@@ -33,7 +33,7 @@ struct CLI {
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasSuffix("_API_KEY") && $0.key != "ARCHIVE_DB" }
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasSuffix("_API_KEY") && $0.key != "ARCHIVE_DB" && !$0.key.hasPrefix("PG") }
         env.merge(environment) { $1 }
         process.environment = env
         process.standardInput = stdin
