@@ -24,7 +24,8 @@ struct ArchiveCommand: AsyncParsableCommand {
 
 /// Options every subcommand shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The archive file.", discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (sync and copy only, so far).",
+                                            discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path-or-url"))
     var db: String?
 
     /// `--db`, else `$ARCHIVE_DB`, else archive.sqlite: a path or a PostgreSQL URL.
@@ -32,6 +33,11 @@ struct DatabaseOptions: ParsableArguments {
         if let db { return db }
         if let env = ProcessInfo.processInfo.environment["ARCHIVE_DB"], !env.isEmpty { return env }
         return "archive.sqlite"
+    }
+
+    /// The archive, for the commands that work on either store.
+    var location: StoreLocation {
+        get throws { try StoreLocation.parse(Self.named(db)) }
     }
 
     /// The SQLite file. A PostgreSQL URL is recognised here, so it is never

@@ -3,7 +3,7 @@ import ArchiveKit
 /// A failure the command line phrases itself: a call that is not archived, an
 /// ambiguous ID, a run that ended with failures. `messages` may be empty when
 /// the summary already said everything and only the exit code is left to give.
-public struct CommandFailure: UserFacingError {
+public struct CommandFailure: UserFacingError, Sendable {
     public var messages: [String]
     public var exitStatus: ExitStatus
 

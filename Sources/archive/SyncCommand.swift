@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArchiveKit
+import ArchivePostgres
 import Foundation
 import Logging
 
@@ -65,6 +66,10 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try vendor.endpoint()
+        if case .postgres(let location) = try database.location {
+            try await syncIntoPostgres(location, endpoint: endpoint)
+            return
+        }
         let store = try ArchiveStore.open(path: database.path)
         let recordingStore = archivesRecordings ? try recordingOptions.open(database: database) : nil
         let logger = SyncRunner.logger(verbose: output.verbose)
@@ -94,6 +99,26 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
+extension SyncCommand {
+    /// An ID list into a PostgreSQL archive. `--discover` keeps its listing's
+    /// progress in the archive, which only the SQLite store does so far.
+    private func syncIntoPostgres(_ location: PostgresLocation, endpoint: (baseURL: BaseURL, apiKey: String)) async throws {
+        guard !discover else {
+            throw CommandFailure("--discover works with an SQLite archive only so far; list the IDs with 'archive ids --db FILE' and pipe them into 'archive sync - --db \(location)'.", .usage)
+        }
+        let recordingStore = archivesRecordings ? try recordingOptions.open(database: database) : nil
+        var configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: refresh, source: source ?? "-",
+                                              recordings: recordingStore)
+        configuration.twoPartyRecordings = twoPartyRecordings
+        let ids = try IDListSource(path: source ?? "-")
+        let failure = try await PostgresArchive.with(location) { archive in
+            try await SyncRunner.run(configuration, store: archive, source: ids, databasePath: location.description,
+                                     logger: SyncRunner.logger(verbose: output.verbose), progress: !output.quiet)
+        }
+        if let failure { throw failure }
+    }
+}
+
 /// Options about what a command prints.
 struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log each retry and failure as it happens.")
@@ -112,7 +137,7 @@ enum SyncRunner {
         return logger
     }
 
-    static func run(_ configuration: SyncConfiguration, store: ArchiveStore, source: some IDSource, databasePath: String,
+    static func run(_ configuration: SyncConfiguration, store: any SyncStore, source: some IDSource, databasePath: String,
                     logger: Logger, progress showProgress: Bool) async throws -> CommandFailure? {
         let engine = SyncEngine(store: store, configuration: configuration, logger: logger)
         let signals = SignalTrap { engine.stop(signal: $0) }

@@ -69,8 +69,14 @@ struct RecordingOptions: ParsableArguments {
                                valueName: "path"))
     var recordingsDir: String?
 
+    /// `--recordings-dir`, else the directory beside the archive file. A
+    /// PostgreSQL archive has no file to sit beside: it needs the option.
     func directory(database: DatabaseOptions) throws -> String {
-        try recordingsDir ?? RecordingStore.defaultDirectory(forDatabase: database.path)
+        if let recordingsDir { return recordingsDir }
+        if case .postgres = try database.location {
+            throw CommandFailure("a PostgreSQL archive keeps its recordings in a directory of your choosing: pass --recordings-dir (a shared mount, for a team).", .usage)
+        }
+        return try RecordingStore.defaultDirectory(forDatabase: database.path)
     }
 
     /// Opens (creating) the store; a `RecordingStoreError` (exit 4) names the directory.

@@ -40,7 +40,7 @@ extension ArchiveStore {
 
     /// The recording links of those `ids` that are archived in a final state
     /// with a link but without their (mono) recording.
-    public func missingRecordings(provider: Provider, among ids: some Collection<String>) throws -> [String: String] {
+    public func missingRecordings(provider: Provider, among ids: Set<String>) throws -> [String: String] {
         try read { db in
             let statement = try db.cachedStatement(sql: """
                 SELECT recording_url FROM calls c
@@ -56,7 +56,7 @@ extension ArchiveStore {
     }
 
     /// Which of `ids` have their (mono) recording archived already.
-    public func archivedRecordings(provider: Provider, among ids: some Collection<String>) throws -> Set<String> {
+    public func archivedRecordings(provider: Provider, among ids: [String]) throws -> Set<String> {
         try read { db in
             let statement = try db.cachedStatement(sql: "SELECT 1 FROM recordings WHERE provider = ? AND call_id = ? AND variant = 'mono'")
             var found = Set<String>()

@@ -88,7 +88,7 @@ public struct SyncProgress: Sendable {
 /// once, while one task drains `BatchQueue` into SQLite. `stop(signal:)` stops
 /// scheduling, cancels in-flight requests, and lets fetched calls commit.
 public final class SyncEngine: Sendable {
-    private let store: ArchiveStore
+    private let store: any SyncStore
     private let configuration: SyncConfiguration
     private let logger: Logger
     private let state = Mutex(State())
@@ -110,7 +110,7 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    public init(store: ArchiveStore, configuration: SyncConfiguration, logger: Logger) {
+    public init(store: any SyncStore, configuration: SyncConfiguration, logger: Logger) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -135,8 +135,8 @@ public final class SyncEngine: Sendable {
 
     public func run(_ source: some IDSource) async throws -> SyncReport {
         let start = ContinuousClock.now
-        let runID = try store.beginRun(provider: configuration.provider, baseURL: configuration.baseURL.description,
-                                       source: configuration.source)
+        let runID = try await store.beginRun(provider: configuration.provider, baseURL: configuration.baseURL.description,
+                                             source: configuration.source, at: Date())
         let client = VendorClient(provider: configuration.provider, baseURL: configuration.baseURL,
                                   apiKey: configuration.apiKey, timeout: configuration.timeout,
                                   concurrency: configuration.concurrency)
@@ -182,7 +182,7 @@ public final class SyncEngine: Sendable {
                               throttled: governor.throttledCount, finalConcurrency: governor.permits,
                               finalPace: governor.pace, elapsed: .now - start)
         }
-        try store.finishRun(runID, counts: report.counts, outcome: report.outcome.recordedName)
+        try await store.finishRun(runID, counts: report.counts, outcome: report.outcome.recordedName, at: Date())
         return report
     }
 
@@ -202,7 +202,7 @@ public final class SyncEngine: Sendable {
                 let fresh = newIDs(in: chunk, seen: &seen)
                 let plan: ChunkPlan
                 do {
-                    plan = ChunkPlan.make(fresh, archived: try archived(among: fresh, recordings: recordings != nil),
+                    plan = ChunkPlan.make(fresh, archived: try await archived(among: fresh, recordings: recordings != nil),
                                           recordings: recordings != nil)
                 } catch {
                     halt(.storageFailed("\(error)"))
@@ -246,13 +246,13 @@ public final class SyncEngine: Sendable {
     }
 
     /// What the archive holds of `ids`, as much as the plan needs.
-    private func archived(among ids: [String], recordings: Bool) throws -> ChunkPlan.Archived {
+    private func archived(among ids: [String], recordings: Bool) async throws -> ChunkPlan.Archived {
         var archived = ChunkPlan.Archived()
-        if !configuration.refresh { archived.final = try store.finalIDs(provider: configuration.provider, among: ids) }
+        if !configuration.refresh { archived.final = try await store.finalIDs(provider: configuration.provider, among: ids) }
         if recordings {
-            archived.missingRecordings = try store.missingRecordings(provider: configuration.provider, among: archived.final)
-            archived.recordings = try store.archivedRecordings(provider: configuration.provider,
-                                                               among: ids.filter { !archived.final.contains($0) })
+            archived.missingRecordings = try await store.missingRecordings(provider: configuration.provider, among: archived.final)
+            archived.recordings = try await store.archivedRecordings(provider: configuration.provider,
+                                                                     among: ids.filter { !archived.final.contains($0) })
         }
         return archived
     }
@@ -324,7 +324,7 @@ public final class SyncEngine: Sendable {
         while let batch = await queue.next() {
             if storageFailed { continue }  // keep draining so fetchers never wait forever
             do {
-                let refused = try await store.save(batch, runID: runID)
+                let refused = try await store.save(batch, runID: runID, now: Date())
                 state.withLock { state in
                     for record in batch {
                         switch record {

@@ -101,6 +101,18 @@ public struct TransferPlan: Sendable {
         }
     }
 
+    /// The PostgreSQL type a placeholder of this kind is cast to.
+    public static func postgresType(_ kind: ColumnKind) -> String {
+        switch kind {
+        case .integer: "bigint"
+        case .real: "float8"
+        case .text: "text"
+        case .boolean: "boolean"
+        case .json: "json"
+        case .time: "timestamptz"
+        }
+    }
+
     // MARK: Row layout
 
     /// Where `column` is in a row that `callRows` or `pageRows` read.
@@ -165,15 +177,7 @@ struct QueryBuilder {
         arguments.append(value)
         kinds.append(kind)
         guard dialect == .postgres else { return "?" }
-        let type = switch kind {
-        case .integer: "bigint"
-        case .real: "float8"
-        case .text: "text"
-        case .boolean: "boolean"
-        case .json: "json"
-        case .time: "timestamptz"
-        }
-        return "$\(arguments.count)::\(type)"
+        return "$\(arguments.count)::\(TransferPlan.postgresType(kind))"
     }
 
     var query: TransferQuery {

@@ -1,0 +1,169 @@
+import ArchiveKit
+import Foundation
+import PostgresNIO
+
+/// The PostgreSQL archive as the sync engine's store. Several syncs, on
+/// several machines, may write into it at once:
+/// - a batch is one transaction and each call in it a savepoint, so a call is
+///   stored whole or not at all, and a call the archive refuses (a constraint,
+///   a value PostgreSQL cannot hold) becomes a failure, as on SQLite;
+/// - a batch takes its calls' row locks in one order (by provider and call ID),
+///   so two syncs writing the same calls wait for each other instead of deadlocking;
+/// - a batch that fails for a reason that is not its own (a deadlock all the
+///   same, a serialization failure, a lost connection) is run again, from the start.
+extension PostgresArchive: SyncStore {
+    public func beginRun(provider: Provider, baseURL: String, source: String, at date: Date) async throws -> Int64 {
+        let rows = try await run(PortableWrites.beginRun(provider: provider, baseURL: baseURL, source: source, at: date))
+        guard case .integer(let id)? = rows.first?.first else { throw PortableWriteError.noRowKey }
+        return id
+    }
+
+    public func finishRun(_ runID: Int64, counts: SyncCounts, outcome: String, at date: Date) async throws {
+        _ = try await run(PortableWrites.finishRun(runID, counts: counts, outcome: outcome, at: date))
+    }
+
+    public func finalIDs(provider: Provider, among ids: [String]) async throws -> Set<String> {
+        try await callIDs("SELECT call_id FROM calls WHERE provider = $1 AND call_id = ANY($2) AND is_final", provider, ids)
+    }
+
+    public func missingRecordings(provider: Provider, among ids: Set<String>) async throws -> [String: String] {
+        let query: PostgresQuery = """
+            SELECT call_id, recording_url FROM calls c
+            WHERE provider = \(provider.rawValue) AND call_id = ANY(\(Array(ids))) AND is_final AND recording_url IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_ref = c.id AND r.variant = 'mono')
+            """
+        var links: [String: String] = [:]
+        for row in try await rows(query, kinds: [.text, .text]) {
+            if case .text(let id) = row[0], case .text(let url) = row[1] { links[id] = url }
+        }
+        return links
+    }
+
+    public func archivedRecordings(provider: Provider, among ids: [String]) async throws -> Set<String> {
+        try await callIDs("SELECT call_id FROM recordings WHERE provider = $1 AND call_id = ANY($2) AND variant = 'mono'", provider, ids)
+    }
+
+    public func save(_ batch: [SyncRecord], runID: Int64?, now: Date) async throws -> [SyncFailure] {
+        let fetchedAt = Timestamp.format(now)
+        let ordered = batch.sorted { $0.lockOrder < $1.lockOrder }
+        for attempt in 1... {
+            do {
+                return try await transaction { connection in
+                    let runner = ConnectionRunner(archive: self, connection: connection)
+                    var refused: [SyncFailure] = []
+                    for record in ordered {
+                        switch record {
+                        case .archived(let call):
+                            _ = try await runner.run("SAVEPOINT call")
+                            do {
+                                try await PortableWrites.upsert(call, fetchedAt: fetchedAt, on: runner)
+                                _ = try await runner.run("RELEASE SAVEPOINT call")
+                            } catch let error as PostgresStoreError where error.isTheCallsOwn {
+                                _ = try await runner.run("ROLLBACK TO SAVEPOINT call")
+                                let failure = SyncFailure(provider: call.provider, callID: call.callID, httpStatus: 200,
+                                                          error: "the archive refused the call: \(error.serverMessage)",
+                                                          attempts: 1, responseBody: call.rawJSON.replacingOccurrences(of: "\u{0}", with: ""))
+                                try await PortableWrites.recordFailure(failure, runID: runID, at: fetchedAt, on: runner)
+                                refused.append(failure)
+                            }
+                        case .failed(let failure):
+                            try await PortableWrites.recordFailure(failure, runID: runID, at: fetchedAt, on: runner)
+                        case .recording(let row):
+                            try await PortableWrites.saveRecording(row, fetchedAt: fetchedAt, on: runner)
+                        case .recordingFailed(let failure):
+                            try await PortableWrites.recordRecordingFailure(failure, runID: runID, at: fetchedAt, on: runner)
+                        }
+                    }
+                    return refused
+                }
+            } catch let error as PostgresStoreError where error.isWorthRetrying && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(50 * attempt * attempt))
+            }
+        }
+        fatalError("unreachable: the loop returns or throws")
+    }
+
+    /// A `TransferQuery` on the pool (a statement of its own).
+    func run(_ query: TransferQuery) async throws -> [[TransferValue]] {
+        try await rows(Self.postgresQuery(query), kinds: query.resultKinds)
+    }
+
+    private func callIDs(_ sql: String, _ provider: Provider, _ ids: [String]) async throws -> Set<String> {
+        var bindings = PostgresBindings()
+        bindings.append(provider.rawValue)
+        bindings.append(ids)
+        var found = Set<String>()
+        for row in try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings), kinds: [.text]) {
+            if case .text(let id) = row[0] { found.insert(id) }
+        }
+        return found
+    }
+
+    /// SQLite's `?` placeholders, numbered and typed for PostgreSQL (`$3::timestamptz`),
+    /// so the record types' SQL runs unchanged. No statement they make holds a `?` in a literal.
+    static func postgresQuery(_ query: TransferQuery) -> PostgresQuery {
+        var sql = "", n = 0
+        var inLiteral = false
+        for ch in query.sql {
+            if ch == "'" { inLiteral.toggle() }
+            if ch == "?" && !inLiteral {
+                sql += "$\(n + 1)::" + TransferPlan.postgresType(query.argumentKinds[n])
+                n += 1
+            } else {
+                sql.append(ch)
+            }
+        }
+        var bindings = PostgresBindings(capacity: query.arguments.count)
+        for (value, kind) in zip(query.arguments, query.argumentKinds) { bindings.append(value, as: kind) }
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+}
+
+/// Statements on one connection, inside the batch's transaction.
+private struct ConnectionRunner: StatementRunner {
+    let archive: PostgresArchive
+    let connection: PostgresConnection
+
+    func run(_ statement: TransferQuery) async throws -> [[TransferValue]] {
+        try await archive.rows(PostgresArchive.postgresQuery(statement), kinds: statement.resultKinds, on: connection)
+    }
+
+    func run(_ sql: String) async throws -> [[TransferValue]] {
+        try await archive.rows(PostgresQuery(unsafeSQL: sql), kinds: [], on: connection)
+    }
+}
+
+extension SyncRecord {
+    /// The key a batch takes row locks in.
+    var lockOrder: String {
+        switch self {
+        case .archived(let call): call.provider.rawValue + " " + call.callID
+        case .failed(let failure): failure.provider.rawValue + " " + failure.callID
+        case .recording(let row): row.provider.rawValue + " " + row.callID
+        case .recordingFailed(let failure): failure.provider.rawValue + " " + failure.callID
+        }
+    }
+}
+
+extension PostgresStoreError {
+    /// The call's own data was refused: integrity (class 23) or a data exception
+    /// (class 22: a NUL character, a value out of a type's range).
+    var isTheCallsOwn: Bool {
+        if case .server(_, let state, _) = self { return state.hasPrefix("23") || state.hasPrefix("22") }
+        return false
+    }
+
+    /// Not the batch's fault: a deadlock, a serialization failure, the connection lost.
+    var isWorthRetrying: Bool {
+        switch self {
+        case .server(_, let state, _): state == "40P01" || state == "40001"
+        case .cannotConnect: true
+        default: false
+        }
+    }
+
+    var serverMessage: String {
+        if case .server(_, _, let message) = self { return message }
+        return description
+    }
+}

@@ -1,0 +1,135 @@
+@testable import ArchiveKit
+import Foundation
+import GRDB
+import Testing
+import VendorSimulator
+
+/// `archive sync --db postgres://…`, run as processes against the simulator
+/// with faults: several syncs into one PostgreSQL archive at once, and a sync
+/// killed with `kill -9`. What PostgreSQL holds is read back through
+/// `archive copy` into a file and compared with what the simulator sends and
+/// with a sync of the same lists straight into SQLite.
+@Suite(.timeLimit(.minutes(5)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
+struct PostgresSyncTests {
+    static let perVendor = 90
+
+    func sync(_ list: String, _ vendor: SimulatedVendor, into db: String, from server: SimulatorServer, in dir: TempDirectory,
+              extra: [String] = []) throws -> Process {
+        try CLI.spawn(["sync", list, "--provider", vendor.rawValue, "--base-url", server.baseURL(for: vendor), "--db", db,
+                       "--concurrency", "8", "-q"] + extra,
+                      environment: TestPostgres.loginEnvironment.merging([vendor.provider.apiKeyVariable: "sim-key"]) { $1 }, in: dir.url)
+    }
+
+    func finish(_ processes: [Process]) async -> [Int32] {
+        let done = await pollUntil(timeout: .seconds(200), { processes.allSatisfy { !$0.isRunning } })
+        if !done { processes.forEach { $0.terminate() } }
+        return processes.map { $0.isRunning ? -1 : $0.terminationStatus }
+    }
+
+    /// Per table, how many rows, and per call its raw body.
+    func summary(_ path: String) throws -> (counts: [String: Int], bodies: [String: String]) {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            var counts: [String: Int] = [:]
+            for table in ArchiveTable.callTables { counts[table.name] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.name)") }
+            let rows = try Row.fetchAll(db, sql: "SELECT provider || ' ' || call_id, raw_json FROM calls")
+            return (counts, Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as String) }))
+        }
+    }
+
+    func turnCounts(_ path: String) throws -> [String: Int] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT c.call_id, count(t.id) FROM calls c LEFT JOIN transcript_turns t ON t.call_ref = c.id GROUP BY c.call_id")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as Int) })
+        }
+    }
+
+    @Test func twoSyncsAtOnceWithOverlappingListsArchiveEveryCallOnceExactlyAsSent() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let config = SimulatorConfiguration(latency: .milliseconds(5), faults: FaultPlan(rate: 0.2), maxLifetime: .seconds(240))
+        try await TestPostgres.withDatabase { url in
+            try await withSimulator(config) { server in
+                var processes: [Process] = []
+                var expected: [String: String] = [:]
+                for vendor in SimulatedVendor.allCases {
+                    let ids = vendor.sampleIDs(count: Self.perVendor)
+                    for id in ids { expected[vendor.rawValue + " " + id] = server.body(vendor, id: id) }
+                    // Two thirds each, the middle third in both lists.
+                    let first = try dir.write("\(vendor)-a.txt", ids.prefix(Self.perVendor * 2 / 3).joined(separator: "\n"))
+                    let second = try dir.write("\(vendor)-b.txt", ids.suffix(Self.perVendor * 2 / 3).joined(separator: "\n"))
+                    processes += [try sync(first, vendor, into: url, from: server, in: dir), try sync(second, vendor, into: url, from: server, in: dir)]
+                }
+                #expect(await finish(processes) == Array(repeating: 0, count: processes.count))
+
+                let copied = dir.path("from-postgres.sqlite")
+                let copy = try CLI.run(["copy", "--from", url, "--to", copied], environment: TestPostgres.loginEnvironment, in: dir.url)
+                #expect(copy.status == 0, "\(copy.stderr)")
+                let fromPostgres = try summary(copied)
+                #expect(fromPostgres.bodies == expected, "every call once, byte for byte as the simulator sends it")
+
+                // The same lists straight into SQLite give the same rows.
+                let direct = dir.path("direct.sqlite")
+                for vendor in SimulatedVendor.allCases {
+                    let list = try dir.write("\(vendor)-all.txt", vendor.sampleIDs(count: Self.perVendor).joined(separator: "\n"))
+                    #expect(await finish([try sync(list, vendor, into: direct, from: server, in: dir)]) == [0])
+                }
+                #expect(fromPostgres.counts == (try summary(direct).counts))
+                let runs = try TestPostgres.psql(url, "SELECT count(*), bool_and(outcome = 'completed'), bool_and(fetched + skipped = ids_read) FROM sync_runs")
+                #expect(runs == "8|t|t", "each run recorded, its counts adding up")
+            }
+        }
+    }
+
+    @Test func aSyncKilledWithKill9LeavesWholeCallsAndTheNextRunFinishes() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let config = SimulatorConfiguration(latency: .milliseconds(50), maxLifetime: .seconds(240))
+        try await TestPostgres.withDatabase { url in
+            try await withSimulator(config) { server in
+                let vendor = SimulatedVendor.retell
+                let ids = vendor.sampleIDs(count: 600)
+                let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+                let victim = try sync(list, vendor, into: url, from: server, in: dir)
+                let started = await pollUntil(timeout: .seconds(60), {
+                    ((try? TestPostgres.psql(url, "SELECT count(*) FROM calls")).flatMap(Int.init) ?? 0) >= 40
+                })
+                #expect(started)
+                kill(victim.processIdentifier, SIGKILL)
+                _ = await finish([victim])
+                let partial = try TestPostgres.psql(url, "SELECT count(*) FROM calls")
+                #expect((Int(partial) ?? 0) < ids.count, "killed before the end (\(partial) calls)")
+                // Every call there is whole: as many turns as a clean sync of it gives.
+                let direct = dir.path("direct.sqlite")
+                #expect(await finish([try sync(list, vendor, into: direct, from: server, in: dir)]) == [0])
+                let turns = try TestPostgres.psql(url, "SELECT string_agg(call_id || '=' || n, ',' ORDER BY call_id) FROM (SELECT c.call_id, count(t.id) AS n FROM calls c LEFT JOIN transcript_turns t ON t.call_ref = c.id GROUP BY c.call_id) x")
+                let cleanTurns = try turnCounts(direct)
+                for pair in turns.split(separator: ",") {
+                    let parts = pair.split(separator: "=")
+                    #expect(cleanTurns[String(parts[0])] == Int(parts[1]), "call \(parts[0]) is whole")
+                }
+                #expect(await finish([try sync(list, vendor, into: url, from: server, in: dir)]) == [0])
+                #expect(try TestPostgres.psql(url, "SELECT count(*) FROM calls") == "\(ids.count)")
+                #expect(try TestPostgres.psql(url, "SELECT outcome FROM sync_runs ORDER BY run_id") == "running\ncompleted",
+                        "the killed run stays 'running'; the next one completed")
+            }
+        }
+    }
+
+    @Test func recordingsNeedADirectoryAndDiscoveryIsRefusedWithAReason() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let url = try #require(TestPostgres.baseURL)
+        let list = try dir.write("ids.txt", "vapi-call-000001\n")
+        let env = TestPostgres.loginEnvironment.merging(["VAPI_API_KEY": "sim-key"]) { $1 }
+        let recordings = try CLI.run(["sync", list, "--provider", "vapi", "--base-url", "http://127.0.0.1:1/vapi", "--db", url, "--recordings"],
+                                     environment: env, in: dir.url)
+        #expect(recordings.status == 2 && recordings.stderr.contains("--recordings-dir"), "\(recordings.stderr)")
+        let discover = try CLI.run(["sync", "--discover", "--provider", "vapi", "--base-url", "http://127.0.0.1:1/vapi", "--db", url],
+                                   environment: env, in: dir.url)
+        #expect(discover.status == 2 && discover.stderr.contains("--discover works with an SQLite archive only"), "\(discover.stderr)")
+    }
+}
