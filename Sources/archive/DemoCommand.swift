@@ -56,11 +56,11 @@ struct DemoCommand: AsyncParsableCommand {
         let archive = try ArchiveStore.openReadOnly(path: db)
         let recordingsDir = RecordingStore.defaultDirectory(forDatabase: db)
         print("$ archive show \(shown) --db \(db)")
-        print(try ShowCommand.render(id: shown, provider: nil, store: archive, recordings: recordingsDir))
+        print(try await ShowCommand.render(id: shown, provider: nil, store: archive, recordings: recordingsDir))
         // The other vendors' first calls, header only: one schema, four vendors.
         for provider in Provider.allCases where provider != .puretalk {
             guard let id = firstIDs[provider] else { continue }
-            let text = try ShowCommand.render(id: id, provider: provider, store: archive, recordings: recordingsDir)
+            let text = try await ShowCommand.render(id: id, provider: provider, store: archive, recordings: recordingsDir)
             print("$ archive show \(id) --db \(db)   (its header)")
             print(text.components(separatedBy: "\n\n").first ?? text)
             print()

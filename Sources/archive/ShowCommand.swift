@@ -1,8 +1,9 @@
 import ArgumentParser
 import ArchiveKit
+import ArchivePostgres
 import Foundation
 
-struct ShowCommand: ParsableCommand {
+struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Print one archived call, with no network.")
@@ -27,32 +28,41 @@ struct ShowCommand: ParsableCommand {
         if json && raw { throw ValidationError("--json and --raw cannot be used together.") }
     }
 
-    func run() throws {
-        let store = try ArchiveStore.openReadOnly(path: database.path)
-        let text = try Self.render(id: id, provider: provider, store: store, json: json, raw: raw,
-                                   recordings: recordingOptions.directory(database: database))
+    func run() async throws {
+        let text: String
+        switch try database.location {
+        case .sqlite(let path):
+            text = try await Self.render(id: id, provider: provider, store: try ArchiveStore.openReadOnly(path: path), json: json, raw: raw,
+                                         recordings: recordingOptions.directory(database: database))
+        case .postgres(let location):
+            let (id, provider, json, raw) = (id, provider, json, raw)
+            let recordings = recordingOptions.recordingsDir
+            text = try await PostgresArchive.with(location) { archive in
+                try await Self.render(id: id, provider: provider, store: archive, json: json, raw: raw, recordings: recordings)
+            }
+        }
         // --raw is byte for byte: no newline is added to the vendor's body.
         FileHandle.standardOutput.write(Data((raw ? text : text + "\n").utf8))
     }
 
     /// The text `show` prints; shared with `demo`.
-    static func render(id: String, provider: Provider?, store: ArchiveStore, json: Bool = false, raw: Bool = false,
-                       recordings: String? = nil) throws -> String {
+    static func render(id: String, provider: Provider?, store: any CallReader, json: Bool = false, raw: Bool = false,
+                       recordings: String? = nil) async throws -> String {
         let chosen: Provider
         if let provider {
             chosen = provider
         } else {
-            let holders = try store.providers(holding: id)
+            let holders = try await store.providers(holding: id)
             guard let first = holders.first else {
-                throw CommandFailure("no call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", .someFailed)
+                throw CommandFailure("no call \(id.debugDescription) in \(store.name). Sync it first, or check --db.", .someFailed)
             }
             guard holders.count == 1 else {
                 throw CommandFailure("both \(holders.map(\.rawValue).joined(separator: " and ")) have a call \(id.debugDescription); pass --provider to choose.", .usage)
             }
             chosen = first
         }
-        guard let call = try store.storedCall(provider: chosen, id: id) else {
-            throw CommandFailure("no \(chosen.displayName) call \(id.debugDescription) in \(store.path ?? "the archive"). Sync it first, or check --db.", .someFailed)
+        guard let call = try await store.storedCall(provider: chosen, id: id) else {
+            throw CommandFailure("no \(chosen.displayName) call \(id.debugDescription) in \(store.name). Sync it first, or check --db.", .someFailed)
         }
         if raw { return call.rawJSON }
         if json { return CallPresenter.json(call).prettyText }

@@ -53,6 +53,16 @@ public struct TransferPlan: Sendable {
         return q.query
     }
 
+    /// Every column of one call's rows in `table`, for `StoredCall.load`.
+    public func rowsOfCall(_ table: ArchiveTable, provider: Provider, callID: String, orderedBy order: String) -> TransferQuery {
+        var q = QueryBuilder(dialect)
+        let columns = table.columns.map { readExpression("t." + $0.name, $0.kind) }.joined(separator: ", ")
+        q.sql = "SELECT \(columns) FROM \(table.name) t WHERE t.provider = \(q.bind(.text(provider.rawValue), .text)) "
+            + "AND t.call_id = \(q.bind(.text(callID), .text)) ORDER BY \(order)"
+        q.resultKinds = table.columns.map(\.kind)
+        return q.query
+    }
+
     /// Which of these calls (provider, call_id rows) the archive holds already.
     public func presentCalls(_ keys: [(provider: String, callID: String)]) -> TransferQuery {
         var q = QueryBuilder(dialect)

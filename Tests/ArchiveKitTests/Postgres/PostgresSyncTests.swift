@@ -1,4 +1,5 @@
 @testable import ArchiveKit
+import Crypto
 import Foundation
 import GRDB
 import Testing
@@ -131,5 +132,27 @@ struct PostgresSyncTests {
         let discover = try CLI.run(["sync", "--discover", "--provider", "vapi", "--base-url", "http://127.0.0.1:1/vapi", "--db", url],
                                    environment: env, in: dir.url)
         #expect(discover.status == 2 && discover.stderr.contains("--discover works with an SQLite archive only"), "\(discover.stderr)")
+    }
+
+    @Test func recordingsGoToTheDirectoryAndTheirRowsToPostgreSQL() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        try await TestPostgres.withDatabase { url in
+            try await withSimulator { server in
+                let list = try dir.write("ids.txt", SimulatedVendor.vapi.sampleIDs(count: 10).joined(separator: "\n"))
+                let recordings = dir.path("recordings")
+                #expect(await finish([try sync(list, .vapi, into: url, from: server, in: dir, extra: ["--recordings", "--recordings-dir", recordings])]) == [0])
+                let rows = try TestPostgres.psql(url, "SELECT file || ' ' || sha256 FROM recordings WHERE variant = 'mono' ORDER BY call_id")
+                let files = rows.split(separator: "\n").map { $0.split(separator: " ") }
+                #expect(files.count == 10)
+                for file in files {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: recordings + "/" + file[0]))
+                    #expect(SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() == String(file[1]))
+                }
+                let shown = try CLI.run(["show", "vc-call-000001", "--db", url, "--recordings-dir", recordings],
+                                        environment: TestPostgres.loginEnvironment, in: dir.url)
+                #expect(shown.stdout.contains("recording   archived: \(recordings)/"), "\(shown.stdout)")
+            }
+        }
     }
 }

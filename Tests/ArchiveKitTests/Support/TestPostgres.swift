@@ -26,10 +26,10 @@ enum TestPostgres {
         let url = base.replacingOccurrences(of: "/archive_test?", with: "/\(name)?")
         do {
             let result = try await body(url)
-            try? psql(base, "DROP DATABASE \(name) WITH (FORCE)")
+            _ = try? psql(base, "DROP DATABASE \(name) WITH (FORCE)")
             return result
         } catch {
-            try? psql(base, "DROP DATABASE \(name) WITH (FORCE)")
+            _ = try? psql(base, "DROP DATABASE \(name) WITH (FORCE)")
             throw error
         }
     }
