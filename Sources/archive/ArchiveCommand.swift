@@ -24,7 +24,7 @@ struct ArchiveCommand: AsyncParsableCommand {
 
 /// Options every subcommand shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (sync, show and copy, so far).",
+    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (sync, show, sql and copy, so far).",
                                             discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path-or-url"))
     var db: String?
 

@@ -1,14 +1,16 @@
 import ArgumentParser
 import ArchiveKit
+import ArchivePostgres
 import Foundation
 
-struct SQLCommand: ParsableCommand {
+struct SQLCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",
         abstract: "Run one read-only SQL statement against the archive and stream its rows.",
         discussion: """
             The archive is opened read-only by SQLite itself: writes, ATTACH, VACUUM and state-changing PRAGMAs \
-            are refused and the file is never changed. Bind values with --param: \
+            are refused and the file is never changed. On PostgreSQL it runs one query (SELECT, WITH, VALUES, TABLE) \
+            in a READ ONLY transaction with statement_timeout from --timeout. Bind values with --param: \
             archive sql "SELECT * FROM calls WHERE status = :s" --param s=ended. A plain number (3, -2.5) \
             is bound as a number, anything else as text.
             """)
@@ -45,16 +47,24 @@ struct SQLCommand: ParsableCommand {
         return named
     }
 
-    func run() throws {
+    func run() async throws {
         let text: String
         if sql == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
             text = sql
         }
-        let store = try ArchiveStore.openReadOnly(path: database.path, migrating: false)
         let output = OutputBuffer()
-        try ReadOnlyQuery.run(text, parameters: try namedParameters(), timeout: timeout == 0 ? nil : timeout,
-                              in: store) { format.writer($0, to: output) }
+        let limit = timeout == 0 ? nil : timeout
+        switch try database.location {
+        case .sqlite(let path):
+            let store = try ArchiveStore.openReadOnly(path: path, migrating: false)
+            try ReadOnlyQuery.run(text, parameters: try namedParameters(), timeout: limit, in: store) { format.writer($0, to: output) }
+        case .postgres(let location):
+            let parameters = try namedParameters()
+            try await PostgresArchive.with(location, migrating: false) { archive in
+                try await archive.readOnlyQuery(text, parameters: parameters, timeout: limit) { format.writer($0, to: output) }
+            }
+        }
     }
 }

@@ -86,6 +86,13 @@ public enum ReadOnlyQuery {
             }
             declared.append(String(String(cString: cName).dropFirst()))
         }
+        try check(parameters, declared: declared)
+        return StatementArguments(parameters.mapValues(typed))
+    }
+
+    /// Every name the statement declares is given, and every name given is
+    /// declared; the error lists what the statement expects. Both stores check so.
+    public static func check(_ parameters: [String: String], declared: [String]) throws {
         let expected = Set(declared)
         if let unknown = parameters.keys.sorted().first(where: { !expected.contains($0) }) {
             throw QueryError.parameter("--param \(unknown) is not used by the query; it expects \(expected.isEmpty ? "no parameters" : expected.sorted().map { ":" + $0 }.joined(separator: ", ")).")
@@ -93,7 +100,6 @@ public enum ReadOnlyQuery {
         if let missing = declared.first(where: { parameters[$0] == nil }) {
             throw QueryError.parameter("the query uses :\(missing) but no --param \(missing)=value was given.")
         }
-        return StatementArguments(parameters.mapValues(typed))
     }
 
     /// A value written as a plain number (`3`, `-2.5`) is bound as a number, so

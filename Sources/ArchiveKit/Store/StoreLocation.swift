@@ -158,7 +158,7 @@ public enum StoreLocationError: Error, Sendable, Equatable, CustomStringConverti
         case .malformed(let url, let reason):
             "cannot use \(url) as an archive: \(reason)."
         case .postgresNotSupported(let location):
-            "this command does not work on a PostgreSQL archive yet (\(location)): 'archive sync' (from an ID list), 'show' and 'copy' do, the others need an SQLite file. Copy the archive into one with 'archive copy --from \(location) --to archive.sqlite'."
+            "this command does not work on a PostgreSQL archive yet (\(location)): 'archive sync' (from an ID list), 'show', 'sql' and 'copy' do, the others need an SQLite file. Copy the archive into one with 'archive copy --from \(location) --to archive.sqlite'."
         }
     }
 }

@@ -1,17 +1,42 @@
 @testable import ArchiveKit
+import ArchivePostgres
 import Crypto
 import Foundation
 import GRDB
 import Testing
 
-/// `archive copy`, run as a user runs it, between SQLite files and into a real
-/// PostgreSQL server and back: every table's rows, `show --json` of every
-/// call and the raw bodies come back the same.
-@Suite(.timeLimit(.minutes(4)))
-struct ArchiveCopyTests {
-    /// The demo's archive (every vendor, failures, recordings), plus a listing:
-    /// a row in every table `archive copy` moves.
-    func sourceArchive(_ dir: TempDirectory) throws -> String {
+/// The PostgreSQL suites, one test at a time: each starts `archive`
+/// processes (eight syncs at once, in one), and run side by side they would
+/// crowd out the time-limited tests of the rest of the suite on two cores.
+@Suite(.serialized)
+struct PostgresSuites {}
+
+/// The demo's archive (every vendor, failures, recordings), plus a listing and
+/// a recording failure: a row in every table `archive copy` moves. Built once
+/// per test run (a demo costs seconds of CPU), and copied for each test.
+enum SourceArchive {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var built: TempDirectory?
+
+    static func copy(into dir: TempDirectory) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        let source: String
+        if let built {
+            source = built.path("archive-demo.sqlite")
+        } else {
+            let made = try TempDirectory()
+            source = try build(in: made)
+            built = made
+        }
+        let path = dir.path("source.sqlite")
+        let queue = try DatabaseQueue(path: source)
+        try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        try queue.close()
+        return path
+    }
+
+    private static func build(in dir: TempDirectory) throws -> String {
         let demo = try CLI.run(["demo", "--count", "6"], in: dir.url)
         try #require(demo.status == 0, "\(demo.stderr)")
         let path = dir.path("archive-demo.sqlite")
@@ -32,6 +57,17 @@ struct ArchiveCopyTests {
         }
         try queue.close()
         return path
+    }
+}
+
+extension PostgresSuites {
+/// `archive copy`, run as a user runs it, between SQLite files and into a real
+/// PostgreSQL server and back: every table's rows, `show --json` of every
+/// call and the raw bodies come back the same.
+@Suite(.timeLimit(.minutes(4)))
+struct ArchiveCopyTests {
+    func sourceArchive(_ dir: TempDirectory) throws -> String {
+        try SourceArchive.copy(into: dir)
     }
 
     /// Every table's rows, without the row keys each archive assigns itself; a
@@ -66,19 +102,42 @@ struct ArchiveCopyTests {
         try CLI.run(["copy", "--from", from, "--to", to], environment: TestPostgres.loginEnvironment, in: dir.url)
     }
 
-    func expectSameShowJSON(_ a: String, _ b: String, in dir: TempDirectory) throws {
-        for key in try callIDs(a.hasPrefix("postgres") ? b : a) {
-            let parts = key.split(separator: " ").map(String.init)
-            for format in ["--json", "--raw"] {
-                let left = try CLI.run(["show", parts[1], "--provider", parts[0], format, "--db", a], environment: TestPostgres.loginEnvironment, in: dir.url)
-                let right = try CLI.run(["show", parts[1], "--provider", parts[0], format, "--db", b], environment: TestPostgres.loginEnvironment, in: dir.url)
-                #expect(left.status == 0 && right.status == 0, "\(left.stderr)\(right.stderr)")
-                #expect(left.stdoutBytes == right.stdoutBytes, "show \(format) of \(key) differs after the copy")
-            }
+    /// `show --json` and `show --raw` of every call, as the command renders them
+    /// (in-process, as `show` does: a process per call would cost more than the copies).
+    func shown(_ db: String, calls keys: [String]) async throws -> [String: String] {
+        let reader: any CallReader
+        switch try StoreLocation.parse(db, environment: TestPostgres.loginEnvironment) {
+        case .sqlite(let path):
+            reader = try ArchiveStore.openReadOnly(path: path)
+            return try await render(keys, reader)
+        case .postgres(let location):
+            return try await PostgresArchive.with(location) { try await render(keys, $0) }
         }
     }
 
-    @Test func aCopyIntoAnotherFileKeepsEveryRowAndASecondCopyChangesNothing() throws {
+    private func render(_ keys: [String], _ reader: any CallReader) async throws -> [String: String] {
+        var out: [String: String] = [:]
+        for key in keys {
+            let parts = key.split(separator: " ").map(String.init)
+            let call = try #require(try await reader.storedCall(provider: Provider(rawValue: parts[0])!, id: parts[1]), "\(key)")
+            out[key] = CallPresenter.json(call).prettyText + "\n--raw--\n" + call.rawJSON
+        }
+        return out
+    }
+
+    func expectSameShowJSON(_ a: String, _ b: String, in dir: TempDirectory) async throws {
+        let keys = try callIDs(a.hasPrefix("postgres") ? b : a)
+        let left = try await shown(a, calls: keys), right = try await shown(b, calls: keys)
+        #expect(left.count == keys.count)
+        for key in keys { #expect(left[key] == right[key], "show of \(key) differs after the copy") }
+        // And once through the command itself, on each side.
+        let parts = keys[0].split(separator: " ").map(String.init)
+        let one = try CLI.run(["show", parts[1], "--provider", parts[0], "--json", "--db", a], environment: TestPostgres.loginEnvironment, in: dir.url)
+        let other = try CLI.run(["show", parts[1], "--provider", parts[0], "--json", "--db", b], environment: TestPostgres.loginEnvironment, in: dir.url)
+        #expect(one.status == 0 && one.stdout == other.stdout && one.stdout.hasPrefix("{"), "\(one.stderr)\(other.stderr)")
+    }
+
+    @Test func aCopyIntoAnotherFileKeepsEveryRowAndASecondCopyChangesNothing() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let source = try sourceArchive(dir), target = dir.path("copy.sqlite")
@@ -89,16 +148,26 @@ struct ArchiveCopyTests {
         let expected = try contents(source)
         #expect(expected.values.allSatisfy { !$0.isEmpty }, "the source has rows in every table")
         #expect(try contents(target) == expected)
-        try expectSameShowJSON(source, target, in: dir)
+        try await expectSameShowJSON(source, target, in: dir)
 
         let second = try copy(source, target, in: dir)
         #expect(second.status == 0)
         #expect(second.stdout.contains("Copied 0 call(s)") && second.stdout.contains("\(calls) were there already"), "\(second.stdout)")
         #expect(try contents(target) == expected)
         // The copy's turns are searchable: the full-text triggers ran.
-        let queue = try DatabaseQueue(path: target)
-        let matches = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM transcript_turns_fts WHERE transcript_turns_fts MATCH 'refund'") }
-        #expect(matches == (try DatabaseQueue(path: source).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM transcript_turns_fts WHERE transcript_turns_fts MATCH 'refund'") }))
+        #expect(try refundMatches(target) == (try refundMatches(source)))
+    }
+
+    func refundMatches(_ path: String) throws -> Int? {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM transcript_turns_fts WHERE transcript_turns_fts MATCH 'refund'") }
+    }
+
+    func bodies(_ path: String) throws -> [String] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { try String.fetchAll($0, sql: "SELECT raw_json FROM calls ORDER BY provider, call_id") }
     }
 
     @Test func aCallTheTargetHoldsIsLeftAsItIsAndTheOthersArrive() throws {
@@ -142,14 +211,12 @@ struct ArchiveCopyTests {
             let out = try copy(url, back, in: dir)
             #expect(out.status == 0, "\(out.stderr)")
             #expect(try contents(back) == (try contents(source)))
-            try expectSameShowJSON(source, back, in: dir)
+            try await expectSameShowJSON(source, back, in: dir)
             // `show` answers the same from PostgreSQL itself.
-            try expectSameShowJSON(source, url, in: dir)
+            try await expectSameShowJSON(source, url, in: dir)
 
             // The bodies in PostgreSQL are the bytes the vendor sent.
-            let queue = try DatabaseQueue(path: source)
-            let bodies = try queue.read { try String.fetchAll($0, sql: "SELECT raw_json FROM calls ORDER BY provider, call_id") }
-            let digest = Insecure.MD5.hash(data: Data(bodies.joined(separator: "\u{1}").utf8)).map { String(format: "%02x", $0) }.joined()
+            let digest = Insecure.MD5.hash(data: Data(try bodies(source).joined(separator: "\u{1}").utf8)).map { String(format: "%02x", $0) }.joined()
             let served = try TestPostgres.psql(url, "SELECT md5(string_agg(raw_json, chr(1) ORDER BY provider COLLATE \"C\", call_id COLLATE \"C\")) FROM calls")
             #expect(served == digest)
             // Its own types: times, flags and JSON are PostgreSQL's.
@@ -224,6 +291,7 @@ struct ArchiveCopyTests {
             #expect(!dump.isEmpty && !dump.contains(TestPostgres.password))
         }
     }
+}
 }
 
 enum ArchivePostgresTests {

@@ -10,14 +10,15 @@ import VendorSimulator
 /// killed with `kill -9`. What PostgreSQL holds is read back through
 /// `archive copy` into a file and compared with what the simulator sends and
 /// with a sync of the same lists straight into SQLite.
+extension PostgresSuites {
 @Suite(.timeLimit(.minutes(5)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
 struct PostgresSyncTests {
-    static let perVendor = 90
+    static let perVendor = 30
 
     func sync(_ list: String, _ vendor: SimulatedVendor, into db: String, from server: SimulatorServer, in dir: TempDirectory,
-              extra: [String] = []) throws -> Process {
+              concurrency: Int = 4, extra: [String] = []) throws -> Process {
         try CLI.spawn(["sync", list, "--provider", vendor.rawValue, "--base-url", server.baseURL(for: vendor), "--db", db,
-                       "--concurrency", "8", "-q"] + extra,
+                       "--concurrency", "\(concurrency)", "-q"] + extra,
                       environment: TestPostgres.loginEnvironment.merging([vendor.provider.apiKeyVariable: "sim-key"]) { $1 }, in: dir.url)
     }
 
@@ -48,23 +49,25 @@ struct PostgresSyncTests {
         }
     }
 
-    @Test func twoSyncsAtOnceWithOverlappingListsArchiveEveryCallOnceExactlyAsSent() async throws {
+    /// Vendor after vendor, three syncs at once, each with two thirds of the
+    /// list: every ID is in two of them, a third of them in all three.
+    @Test func threeSyncsAtOnceWithOverlappingListsArchiveEveryCallOnceExactlyAsSent() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let config = SimulatorConfiguration(latency: .milliseconds(5), faults: FaultPlan(rate: 0.2), maxLifetime: .seconds(240))
         try await TestPostgres.withDatabase { url in
             try await withSimulator(config) { server in
-                var processes: [Process] = []
                 var expected: [String: String] = [:]
                 for vendor in SimulatedVendor.allCases {
                     let ids = vendor.sampleIDs(count: Self.perVendor)
                     for id in ids { expected[vendor.rawValue + " " + id] = server.body(vendor, id: id) }
-                    // Two thirds each, the middle third in both lists.
-                    let first = try dir.write("\(vendor)-a.txt", ids.prefix(Self.perVendor * 2 / 3).joined(separator: "\n"))
-                    let second = try dir.write("\(vendor)-b.txt", ids.suffix(Self.perVendor * 2 / 3).joined(separator: "\n"))
-                    processes += [try sync(first, vendor, into: url, from: server, in: dir), try sync(second, vendor, into: url, from: server, in: dir)]
+                    let third = Self.perVendor / 3
+                    let lists = try (0..<3).map { k in
+                        try dir.write("\(vendor)-\(k).txt", (ids[(k * third)...] + ids[..<(k * third)]).prefix(2 * third).joined(separator: "\n"))
+                    }
+                    let processes = try lists.map { try sync($0, vendor, into: url, from: server, in: dir) }
+                    #expect(await finish(processes) == [0, 0, 0], "\(vendor)")
                 }
-                #expect(await finish(processes) == Array(repeating: 0, count: processes.count))
 
                 let copied = dir.path("from-postgres.sqlite")
                 let copy = try CLI.run(["copy", "--from", url, "--to", copied], environment: TestPostgres.loginEnvironment, in: dir.url)
@@ -80,7 +83,7 @@ struct PostgresSyncTests {
                 }
                 #expect(fromPostgres.counts == (try summary(direct).counts))
                 let runs = try TestPostgres.psql(url, "SELECT count(*), bool_and(outcome = 'completed'), bool_and(fetched + skipped = ids_read) FROM sync_runs")
-                #expect(runs == "8|t|t", "each run recorded, its counts adding up")
+                #expect(runs == "12|t|t", "each run recorded, its counts adding up")
             }
         }
     }
@@ -88,15 +91,16 @@ struct PostgresSyncTests {
     @Test func aSyncKilledWithKill9LeavesWholeCallsAndTheNextRunFinishes() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        let config = SimulatorConfiguration(latency: .milliseconds(50), maxLifetime: .seconds(240))
+        // 300 calls at 200 ms and concurrency 4 take 15 s at the least: the kill lands mid-run however loaded the machine is.
+        let config = SimulatorConfiguration(latency: .milliseconds(200), maxLifetime: .seconds(240))
         try await TestPostgres.withDatabase { url in
             try await withSimulator(config) { server in
-                let vendor = SimulatedVendor.retell
-                let ids = vendor.sampleIDs(count: 600)
+                let vendor = SimulatedVendor.vapi
+                let ids = vendor.sampleIDs(count: 300)
                 let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
                 let victim = try sync(list, vendor, into: url, from: server, in: dir)
                 let started = await pollUntil(timeout: .seconds(60), {
-                    ((try? TestPostgres.psql(url, "SELECT count(*) FROM calls")).flatMap(Int.init) ?? 0) >= 40
+                    ((try? TestPostgres.psql(url, "SELECT count(*) FROM calls")).flatMap(Int.init) ?? 0) >= 20
                 })
                 #expect(started)
                 kill(victim.processIdentifier, SIGKILL)
@@ -105,14 +109,14 @@ struct PostgresSyncTests {
                 #expect((Int(partial) ?? 0) < ids.count, "killed before the end (\(partial) calls)")
                 // Every call there is whole: as many turns as a clean sync of it gives.
                 let direct = dir.path("direct.sqlite")
-                #expect(await finish([try sync(list, vendor, into: direct, from: server, in: dir)]) == [0])
+                #expect(await finish([try sync(list, vendor, into: direct, from: server, in: dir, concurrency: 32)]) == [0])
                 let turns = try TestPostgres.psql(url, "SELECT string_agg(call_id || '=' || n, ',' ORDER BY call_id) FROM (SELECT c.call_id, count(t.id) AS n FROM calls c LEFT JOIN transcript_turns t ON t.call_ref = c.id GROUP BY c.call_id) x")
                 let cleanTurns = try turnCounts(direct)
                 for pair in turns.split(separator: ",") {
                     let parts = pair.split(separator: "=")
                     #expect(cleanTurns[String(parts[0])] == Int(parts[1]), "call \(parts[0]) is whole")
                 }
-                #expect(await finish([try sync(list, vendor, into: url, from: server, in: dir)]) == [0])
+                #expect(await finish([try sync(list, vendor, into: url, from: server, in: dir, concurrency: 32)]) == [0])
                 #expect(try TestPostgres.psql(url, "SELECT count(*) FROM calls") == "\(ids.count)")
                 #expect(try TestPostgres.psql(url, "SELECT outcome FROM sync_runs ORDER BY run_id") == "running\ncompleted",
                         "the killed run stays 'running'; the next one completed")
@@ -155,4 +159,5 @@ struct PostgresSyncTests {
             }
         }
     }
+}
 }
