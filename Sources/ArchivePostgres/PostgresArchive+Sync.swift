@@ -4,9 +4,10 @@ import PostgresNIO
 
 /// The PostgreSQL archive as the sync engine's store. Several syncs, on
 /// several machines, may write into it at once:
-/// - a batch is one transaction and each call in it a savepoint, so a call is
-///   stored whole or not at all, and a call the archive refuses (a constraint,
-///   a value PostgreSQL cannot hold) becomes a failure, as on SQLite;
+/// - a batch is one transaction, so a call is stored whole or not at all; a
+///   call the archive refuses (a constraint, a value PostgreSQL cannot hold)
+///   becomes a failure, as on SQLite (the batch is then run again with a
+///   savepoint per call);
 /// - a batch takes its calls' row locks in one order (by provider and call ID),
 ///   so two syncs writing the same calls wait for each other instead of deadlocking;
 /// - a batch that fails for a reason that is not its own (a deadlock all the
@@ -43,44 +44,56 @@ extension PostgresArchive: SyncStore {
         try await callIDs("SELECT call_id FROM recordings WHERE provider = $1 AND call_id = ANY($2) AND variant = 'mono'", provider, ids)
     }
 
+    /// A batch runs first without savepoints (two round trips a call fewer);
+    /// only if PostgreSQL refuses one of its calls does it run again, with a
+    /// savepoint per call, so that the refused call alone becomes a failure.
     public func save(_ batch: [SyncRecord], runID: Int64?, now: Date) async throws -> [SyncFailure] {
         let fetchedAt = Timestamp.format(now)
         let ordered = batch.sorted { $0.lockOrder < $1.lockOrder }
+        var savepoints = false
         for attempt in 1... {
             do {
-                return try await transaction { connection in
-                    let runner = ConnectionRunner(archive: self, connection: connection)
-                    var refused: [SyncFailure] = []
-                    for record in ordered {
-                        switch record {
-                        case .archived(let call):
-                            _ = try await runner.run("SAVEPOINT call")
-                            do {
-                                try await PortableWrites.upsert(call, fetchedAt: fetchedAt, on: runner)
-                                _ = try await runner.run("RELEASE SAVEPOINT call")
-                            } catch let error as PostgresStoreError where error.isTheCallsOwn {
-                                _ = try await runner.run("ROLLBACK TO SAVEPOINT call")
-                                let failure = SyncFailure(provider: call.provider, callID: call.callID, httpStatus: 200,
-                                                          error: "the archive refused the call: \(error.serverMessage)",
-                                                          attempts: 1, responseBody: call.rawJSON.replacingOccurrences(of: "\u{0}", with: ""))
-                                try await PortableWrites.recordFailure(failure, runID: runID, at: fetchedAt, on: runner)
-                                refused.append(failure)
-                            }
-                        case .failed(let failure):
-                            try await PortableWrites.recordFailure(failure, runID: runID, at: fetchedAt, on: runner)
-                        case .recording(let row):
-                            try await PortableWrites.saveRecording(row, fetchedAt: fetchedAt, on: runner)
-                        case .recordingFailed(let failure):
-                            try await PortableWrites.recordRecordingFailure(failure, runID: runID, at: fetchedAt, on: runner)
-                        }
-                    }
-                    return refused
-                }
+                return try await write(ordered, runID: runID, fetchedAt: fetchedAt, savepoints: savepoints)
+            } catch let error as PostgresStoreError where error.isTheCallsOwn && !savepoints {
+                savepoints = true
             } catch let error as PostgresStoreError where error.isWorthRetrying && attempt < 5 {
                 try await Task.sleep(for: .milliseconds(50 * attempt * attempt))
             }
         }
         fatalError("unreachable: the loop returns or throws")
+    }
+
+    private func write(_ ordered: [SyncRecord], runID: Int64?, fetchedAt: String, savepoints: Bool) async throws -> [SyncFailure] {
+        try await transaction { connection in
+            let runner = ConnectionRunner(archive: self, connection: connection)
+            var refused: [SyncFailure] = []
+            for record in ordered {
+                switch record {
+                case .archived(let call) where !savepoints:
+                    try await PortableWrites.upsert(call, fetchedAt: fetchedAt, on: runner)
+                case .archived(let call):
+                    _ = try await runner.run("SAVEPOINT call")
+                    do {
+                        try await PortableWrites.upsert(call, fetchedAt: fetchedAt, on: runner)
+                        _ = try await runner.run("RELEASE SAVEPOINT call")
+                    } catch let error as PostgresStoreError where error.isTheCallsOwn {
+                        _ = try await runner.run("ROLLBACK TO SAVEPOINT call")
+                        let failure = SyncFailure(provider: call.provider, callID: call.callID, httpStatus: 200,
+                                                  error: "the archive refused the call: \(error.serverMessage)",
+                                                  attempts: 1, responseBody: call.rawJSON.replacingOccurrences(of: "\u{0}", with: ""))
+                        try await PortableWrites.recordFailure(failure, runID: runID, at: fetchedAt, on: runner)
+                        refused.append(failure)
+                    }
+                case .failed(let failure):
+                    try await PortableWrites.recordFailure(failure, runID: runID, at: fetchedAt, on: runner)
+                case .recording(let row):
+                    try await PortableWrites.saveRecording(row, fetchedAt: fetchedAt, on: runner)
+                case .recordingFailed(let failure):
+                    try await PortableWrites.recordRecordingFailure(failure, runID: runID, at: fetchedAt, on: runner)
+                }
+            }
+            return refused
+        }
     }
 
     /// A `TransferQuery` on the pool (a statement of its own).
@@ -123,6 +136,8 @@ extension PostgresArchive: SyncStore {
 private struct ConnectionRunner: StatementRunner {
     let archive: PostgresArchive
     let connection: PostgresConnection
+    /// A row the upsert inserted has no deleting transaction yet.
+    var insertedRowExpression: String? { "(xmax = 0)" }
 
     func run(_ statement: TransferQuery) async throws -> [[TransferValue]] {
         try await archive.rows(PostgresArchive.postgresQuery(statement), kinds: statement.resultKinds, on: connection)

@@ -7,6 +7,10 @@ import GRDB
 /// by `resultKinds`.
 public protocol StatementRunner {
     func run(_ statement: TransferQuery) async throws -> [[TransferValue]]
+    /// An expression the call's upsert may return beside the row key, true
+    /// when the row was inserted rather than updated (PostgreSQL: `xmax = 0`);
+    /// nil when the store has none. A new call has no old rows to delete.
+    var insertedRowExpression: String? { get }
 }
 
 /// A sync's writes for a store other than the SQLite one, in the same
@@ -19,10 +23,13 @@ public enum PortableWrites {
     /// `ArchiveStore.upsert` does; the caller holds the transaction and the call's savepoint.
     public static func upsert(_ call: NormalizedCall, fetchedAt: String, on runner: some StatementRunner) async throws {
         let call = ArchiveStore.stamped(call, fetchedAt: fetchedAt)
-        let returned = try await runner.run(statement(NormalizedCall.upsertSQL, table: .calls, columns: NormalizedCall.writtenColumns,
-                                                      values: call.databaseValues, returning: [.integer]))
+        let inserted = runner.insertedRowExpression
+        let returned = try await runner.run(statement(NormalizedCall.upsertSQL + (inserted.map { ", " + $0 } ?? ""), table: .calls,
+                                                      columns: NormalizedCall.writtenColumns, values: call.databaseValues,
+                                                      returning: inserted == nil ? [.integer] : [.integer, .boolean]))
         guard case .integer(let callRef)? = returned.first?.first else { throw PortableWriteError.noRowKey }
-        for table in ["transcript_turns", "call_analysis", "post_analysis_fields", "call_latency_samples"] {
+        let isNew = returned.first.map { $0.count > 1 && $0[1] == .integer(1) } ?? false
+        for table in ["transcript_turns", "call_analysis", "post_analysis_fields", "call_latency_samples"] where !isNew {
             _ = try await runner.run(TransferQuery(sql: "DELETE FROM \(table) WHERE call_ref = ?", arguments: [.integer(callRef)],
                                                    argumentKinds: [.integer], resultKinds: []))
         }

@@ -124,6 +124,29 @@ struct PostgresSyncTests {
         }
     }
 
+    /// PostgreSQL's text cannot hold NUL: a transcript with one is refused,
+    /// recorded in `sync_failures` with the body as sent, and the rest of its batch arrives.
+    @Test func aCallPostgreSQLCannotHoldIsAFailureWithItsBodyAndTheRestArrive() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let ids = SimulatedVendor.puretalk.sampleIDs(count: 20)
+        let clean = try #require(CallFactory.body(.puretalk, id: ids[7]))
+        let withNUL = clean.replacingOccurrences(of: "\"content\": \"", with: "\"content\": \"\\u0000")
+        #expect(withNUL != clean)
+        let config = SimulatorConfiguration(faults: FaultPlan(scripted: [ids[7]: [.raw(status: 200, headers: ["Content-Type": "application/json"], body: Array(withNUL.utf8))]]),
+                                            maxLifetime: .seconds(100))
+        try await TestPostgres.withDatabase { url in
+            try await withSimulator(config) { server in
+                let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+                #expect(await finish([try sync(list, .puretalk, into: url, from: server, in: dir, extra: ["--max-attempts", "1"])]) == [1])
+                #expect(try TestPostgres.psql(url, "SELECT count(*) FROM calls") == "19")
+                #expect(try TestPostgres.psql(url, "SELECT call_id || ' ' || http_status || ' ' || (response_body = \(sqlLiteral(withNUL))) FROM sync_failures") == "\(ids[7]) 200 true")
+            }
+        }
+    }
+
+    func sqlLiteral(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
     @Test func recordingsNeedADirectoryAndDiscoveryIsRefusedWithAReason() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
