@@ -4,7 +4,7 @@ import GRDB
 import Testing
 import VendorSimulator
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct CLITests {
     @Test func syncThenShowWithDocumentedExitCodes() async throws {
         let dir = try TempDirectory()
@@ -100,7 +100,7 @@ struct CLITests {
     }
 }
 
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct InterruptTests {
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func aSignalCommitsWhatWasFetchedPrintsTheSummaryAndTheNextRunResumes(signal: Int32, expected: Int32) async throws {

@@ -5,7 +5,7 @@ import Testing
 import VendorSimulator
 
 /// The archive is a file other processes use while a sync writes to it.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct ConcurrentUseTests {
     /// The sync reads its list from a pipe the test feeds in chunks, so it is
     /// certainly running (and writing the chunk just sent) while the queries run.

@@ -6,7 +6,7 @@ import VendorSimulator
 
 /// Bad input of every kind gets an error that names it; the run goes on where
 /// that makes sense, nothing crashes, and the archive is unchanged for it.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct HostileInputTests {
     @Test func hostileLinesOfAnIDListAreReportedByNumberAndTheRestIsSynced() async throws {
         let dir = try TempDirectory()

@@ -5,7 +5,7 @@ import VendorSimulator
 
 /// The one retry executor: its rules on their own, and the drifts it fixed
 /// between Get Call, List Calls pages and recordings, against the simulator.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct RetryTests {
     static func executor(maxAttempts: Int = 3, ceiling: Duration = .milliseconds(20)) -> RetryExecutor {
         RetryExecutor(policy: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2),

@@ -6,7 +6,7 @@ import VendorSimulator
 
 /// The API key goes to the configured vendor and nowhere else, and the
 /// archive's files are the owner's alone.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(4)))
 struct SecretTests {
     /// Syncs that succeed, fail every way, are rejected and are killed, with a
     /// known key: afterwards no byte of anything the tool wrote holds it.

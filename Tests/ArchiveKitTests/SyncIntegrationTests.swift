@@ -165,7 +165,7 @@ struct SyncIntegrationTests {
     }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct BodyCapTests {
     @Test func aBodyOverTheCapIsAFailureNamingTheCapAndIsNotRetried() async throws {
         try await withSimulator { server in

@@ -6,7 +6,7 @@ import VendorSimulator
 
 /// A vendor that misbehaves for a long time must cost bounded time, as a user
 /// sees it through the command line.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct VendorOutageTests {
     @Test func aVendorThatAlwaysFailsStopsTheSyncInBoundedTimeWithExit6() async throws {
         let dir = try TempDirectory()
