@@ -92,17 +92,24 @@ public final class PostgresArchive: Sendable {
 
     /// Runs one statement and returns its rows, each decoded by `kinds`.
     func rows(_ query: PostgresQuery, kinds: [ColumnKind], on connection: PostgresConnection? = nil) async throws -> [[TransferValue]] {
+        var rows: [[TransferValue]] = []
+        try await forEachRow(query, kinds: kinds, on: connection) { rows.append($0) }
+        return rows
+    }
+
+    /// Runs one statement and hands `body` its rows as they arrive, each decoded
+    /// by `kinds` (PostgresNIO asks the server for more only as they are consumed).
+    func forEachRow(_ query: PostgresQuery, kinds: [ColumnKind], on connection: PostgresConnection? = nil,
+                    _ body: ([TransferValue]) async throws -> Void) async throws {
         try await mappingErrors {
             let sequence = if let connection {
                 try await connection.query(query, logger: Self.logger)
             } else {
                 try await client.query(query, logger: Self.logger)
             }
-            var rows: [[TransferValue]] = []
             for try await row in sequence {
-                rows.append(try Self.values(row, kinds: kinds))
+                try await body(try Self.values(row, kinds: kinds))
             }
-            return rows
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArchiveKit
+import ArchivePostgres
 import Foundation
 import Logging
 
@@ -24,7 +25,7 @@ struct ArchiveCommand: AsyncParsableCommand {
 
 /// Options every subcommand shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (sync, show, sql and copy, so far).",
+    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (sync, show, list, search, stats, sql, export and copy, so far).",
                                             discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path-or-url"))
     var db: String?
 
@@ -38,6 +39,17 @@ struct DatabaseOptions: ParsableArguments {
     /// The archive, for the commands that work on either store.
     var location: StoreLocation {
         get throws { try StoreLocation.parse(Self.named(db)) }
+    }
+
+    /// Opens the archive for the query commands, whichever store it is (migrating
+    /// it forward, as every command does), and runs `body` on it.
+    func withQueries<T: Sendable>(_ body: (any CallQueries) async throws -> T) async throws -> T {
+        switch try location {
+        case .sqlite(let path):
+            return try await body(try ArchiveStore.openReadOnly(path: path))
+        case .postgres(let location):
+            return try await PostgresArchive.with(location) { try await body($0) }
+        }
     }
 
     /// The SQLite file. A PostgreSQL URL is recognised here, so it is never

@@ -2,7 +2,7 @@ import ArgumentParser
 import ArchiveKit
 import Foundation
 
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Stream the archive out: normalized calls as JSON Lines, vendor bodies, or one table as CSV.",
@@ -39,7 +39,7 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let out: OutputBuffer
         if let output {
             let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -50,16 +50,17 @@ struct ExportCommand: ParsableCommand {
         } else {
             out = OutputBuffer()
         }
-        let store = try ArchiveStore.openReadOnly(path: database.path)
-        let filter = try filters.filter()
-        if let table {
-            try ArchiveExport.table(table, filter: filter, limit: limitValue(limit), from: store) {
-                RowWriter(format: format ?? .csv, columns: $0, output: out)
+        let (filter, limit, table, raw, format) = (try filters.filter(), limitValue(limit), table, raw, format)
+        _ = try await database.withQueries { store in
+            if let table {
+                try await store.exportTable(table, filter: filter, limit: limit) {
+                    RowWriter(format: format ?? .csv, columns: $0, output: out)
+                }
+            } else if raw {
+                try await store.exportRawBodies(filter, limit: limit, to: out)
+            } else {
+                try await store.exportCalls(filter, limit: limit, to: out)
             }
-        } else if raw {
-            try ArchiveExport.rawBodies(filter, limit: limitValue(limit), from: store, to: out)
-        } else {
-            try ArchiveExport.calls(filter, limit: limitValue(limit), from: store, to: out)
         }
     }
 }

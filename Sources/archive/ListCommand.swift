@@ -2,7 +2,7 @@ import ArgumentParser
 import ArchiveKit
 import Foundation
 
-struct ListCommand: ParsableCommand {
+struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List archived calls, newest first.",
@@ -20,11 +20,12 @@ struct ListCommand: ParsableCommand {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (no limit) or more.") }
     }
 
-    func run() throws {
-        let store = try ArchiveStore.openReadOnly(path: database.path)
-        let (sql, arguments) = CallList.query(try filters.filter(), limit: limitValue(limit))
+    func run() async throws {
+        let (filter, limit, format) = (try filters.filter(), limitValue(limit), format)
         let output = OutputBuffer()
-        let count = try store.stream(sql, arguments: arguments) { format.writer($0, to: output) }
+        let count = try await database.withQueries { store in
+            try await store.list(filter, limit: limit) { format.writer($0, to: output) }
+        }
         if count == 0 && output.isTerminal { note("No calls match.") }
     }
 }

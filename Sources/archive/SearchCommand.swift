@@ -1,7 +1,7 @@
 import ArgumentParser
 import ArchiveKit
 
-struct SearchCommand: ParsableCommand {
+struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Full-text search of transcripts and analysis summaries, best match first.",
@@ -33,10 +33,11 @@ struct SearchCommand: ParsableCommand {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (no limit) or more.") }
     }
 
-    func run() throws {
-        let store = try ArchiveStore.openReadOnly(path: database.path)
-        let results = try CallSearch.run(query, literal: literal, filter: try filters.filter(),
-                                         limit: limitValue(limit), in: store)
+    func run() async throws {
+        let (query, literal, filter, limit) = (query, literal, try filters.filter(), limitValue(limit))
+        let results = try await database.withQueries { store in
+            try await store.search(query, literal: literal, filter: filter, limit: limit)
+        }
         let output = OutputBuffer()
         results.write(to: format.writer(results.columns, to: output))
         if results.rows.isEmpty && output.isTerminal { note("No matches.") }

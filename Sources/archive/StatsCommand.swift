@@ -3,7 +3,7 @@ import ArchiveKit
 
 extension CallStats.Grouping: ExpressibleByArgument {}
 
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Counts, completion and interruption rates, and exact duration and latency percentiles.",
@@ -21,9 +21,9 @@ struct StatsCommand: ParsableCommand {
     @OptionGroup var format: FormatOptions
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
-        let store = try ArchiveStore.openReadOnly(path: database.path)
-        let groups = try CallStats.compute(try filters.filter(), by: by, in: store)
+    func run() async throws {
+        let (filter, by) = (try filters.filter(), by)
+        let groups = try await database.withQueries { store in try await store.stats(filter, by: by) }
         let output = OutputBuffer()
         switch format.resolved(for: output) {
         case .table:

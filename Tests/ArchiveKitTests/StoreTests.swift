@@ -60,7 +60,7 @@ import Testing
         let spec = CallSpec(id: "long", turns: (0..<1201).map { ("agent", "turn \($0) refund") },
                             llmLatencies: (0..<1201).map { Double($0) / 1000 })
         let store = try await archive([CallSpec(id: "first", turns: [("user", "hello")]), spec])
-        let rows = try await store.read { db in
+        let rows = try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT t.turn_index, t.content, l.llm_latency FROM transcript_turns t
                 JOIN turn_latencies l ON l.turn_ref = t.id WHERE t.call_id = 'long' ORDER BY t.turn_index

@@ -25,33 +25,53 @@ public struct CallFilter: Sendable, Equatable {
 
     /// A SQL condition (`1` when nothing is filtered) and its arguments.
     public func condition() -> (sql: String, arguments: StatementArguments) {
+        let condition = condition(.sqlite)
+        return (condition.sql, StatementArguments(condition.values.map(\.databaseValue)))
+    }
+
+    /// The condition in a store's dialect, with `?` placeholders and each
+    /// value's kind (PostgreSQL types them: `$1::timestamptz`). SQLite's
+    /// `COLLATE NOCASE` folds ASCII letters; PostgreSQL's `lower()` folds
+    /// them by the database's locale.
+    public func condition(_ dialect: TransferPlan.Dialect) -> FilterCondition {
+        var result = FilterCondition(sql: "", values: [], kinds: [])
         var conditions: [String] = []
-        var arguments = StatementArguments()
-        func add(_ sql: String, _ values: [any DatabaseValueConvertible]) {
+        func add(_ sql: String, _ values: [TransferValue], _ kind: ColumnKind) {
             conditions.append(sql)
-            arguments += StatementArguments(values)
+            result.values += values
+            result.kinds += Array(repeating: kind, count: values.count)
+        }
+        func folded(_ expression: String) -> String {
+            dialect == .sqlite ? "\(expression) COLLATE NOCASE" : "lower(\(expression))"
+        }
+        func foldedIn(_ expression: String, count: Int) -> String {
+            let marks = dialect == .sqlite ? Self.placeholders(count)
+                : Array(repeating: "lower(?)", count: count).joined(separator: ", ")
+            return "\(folded(expression)) IN (\(marks))"
         }
         func anyOf(_ expression: String, _ values: [String]) {
             guard !values.isEmpty else { return }
-            add("\(expression) COLLATE NOCASE IN (\(Self.placeholders(values.count)))", values)
+            add(foldedIn(expression, count: values.count), values.map(TransferValue.text), .text)
         }
-        if let provider { add("c.provider = ?", [provider.rawValue]) }
-        if let since { add("c.started_at >= ?", [since]) }
-        if let until { add("c.started_at < ?", [until]) }
+        if let provider { add("c.provider = ?", [.text(provider.rawValue)], .text) }
+        if let since { add("c.started_at >= ?", [.text(since)], .time) }
+        if let until { add("c.started_at < ?", [.text(until)], .time) }
         anyOf("c.status", statuses)
         anyOf("c.direction", directions)
         anyOf("c.sentiment", sentiments)
         if !assistants.isEmpty {
-            let marks = Self.placeholders(assistants.count)
-            add("(c.assistant_id IN (\(marks)) OR c.assistant_name COLLATE NOCASE IN (\(marks)))", assistants + assistants)
+            add("(c.assistant_id IN (\(Self.placeholders(assistants.count))) OR \(foldedIn("c.assistant_name", count: assistants.count)))",
+                (assistants + assistants).map(TransferValue.text), .text)
         }
-        if let minDurationMs { add("c.duration_ms >= ?", [minDurationMs]) }
+        if let minDurationMs { add("c.duration_ms >= ?", [.integer(minDurationMs)], .integer) }
         if failedTask {
-            conditions.append("""
-                (trim(a.task_completion) <> 'complete' COLLATE NOCASE OR trim(a.call_completion) <> 'complete' COLLATE NOCASE)
-                """)
+            let notComplete = { (column: String) in
+                dialect == .sqlite ? "trim(\(column)) <> 'complete' COLLATE NOCASE" : "lower(trim(\(column))) <> 'complete'"
+            }
+            conditions.append("(\(notComplete("a.task_completion")) OR \(notComplete("a.call_completion")))")
         }
-        return (conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
+        result.sql = conditions.isEmpty ? (dialect == .sqlite ? "1" : "true") : conditions.joined(separator: " AND ")
+        return result
     }
 
     static func placeholders(_ count: Int) -> String {
@@ -60,6 +80,13 @@ public struct CallFilter: Sendable, Equatable {
 
     /// Whether anything narrows the set of calls.
     public var isEmpty: Bool { self == CallFilter() }
+}
+
+/// A filter's SQL condition, its arguments and their kinds.
+public struct FilterCondition: Sendable {
+    public var sql: String
+    public var values: [TransferValue]
+    public var kinds: [ColumnKind]
 }
 
 /// A filter value that cannot be used; the message names the option and a valid form.

@@ -11,6 +11,28 @@ public enum CallList {
         return (select(condition, columns: .list, order: .newestFirst), arguments + [limit ?? -1])
     }
 
+    /// The same list in PostgreSQL's dialect: times read as SQLite holds
+    /// them, NULL start times last and keys in byte order, as on SQLite.
+    static func postgresQuery(_ filter: CallFilter, limit: Int?) -> TransferQuery {
+        let condition = filter.condition(.postgres)
+        let time = TransferPlan(.postgres).readExpression("c.started_at", .time)
+        let sql = """
+            SELECT \(time) AS started_at, c.provider, c.call_id, c.direction,
+                   round(c.duration_ms / 1000.0, 1)::float8 AS duration_s,
+                   c.status, c.sentiment, a.summary
+            FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id
+            WHERE \(condition.sql)
+            ORDER BY c.started_at DESC NULLS LAST, c.provider COLLATE "C", c.call_id COLLATE "C"
+            LIMIT ?
+            """
+        return TransferQuery(sql: sql, arguments: condition.values + [limit.map { .integer(Int64($0)) } ?? .null],
+                             argumentKinds: condition.kinds + [.integer],
+                             resultKinds: [.text, .text, .text, .text, .real, .text, .text, .text])
+    }
+
+    /// `archive list`'s keys, in order.
+    public static let listColumns = ["started_at", "provider", "call_id", "direction", "duration_s", "status", "sentiment", "summary"]
+
     /// A call's place in the list's order: the cursor of keyset paging.
     public struct Position: Sendable, Equatable, Hashable {
         public var startedAt: String?

@@ -75,6 +75,52 @@ public enum CallSearch {
         }
     }
 
+    /// The same search on a store that streams rows (PostgreSQL): the query
+    /// parsed as `TextSearchQuery`, matched against the `search_vector`
+    /// columns, ranked by `ts_rank_cd` (cover density, not FTS5's bm25: the
+    /// scores differ, and so can the order of close matches) and cut into
+    /// snippets by `ts_headline` for the rows kept only.
+    public static func run(_ query: String, literal: Bool = false, filter: CallFilter, limit: Int?,
+                           markers: Markers = markers, from source: some RowStream) async throws -> ResultSet {
+        let tsquery = try TextSearchQuery(parsing: literal ? phrase(query) : query).tsquery
+        let condition = filter.condition(.postgres)
+        let time = TransferPlan(.postgres).readExpression("m.started_at", .time)
+        let analysisText = "concat_ws(' ', a.summary, a.call_completion_summary, a.task_completion_summary)"
+        let headline = "StartSel=\"\(markers.open)\", StopSel=\"\(markers.close)\", MaxWords=14, MinWords=6, MaxFragments=1, FragmentDelimiter=…"
+        let sql = """
+            WITH q AS (SELECT to_tsquery('english', ?) AS q)
+            SELECT m.provider, m.call_id, \(time) AS started_at, m.role, m.turn_index,
+                   ts_headline('english', m.text, q.q, ?) AS snippet, round(m.rank::numeric, 4)::float8 AS score
+            FROM (SELECT * FROM (
+                SELECT c.provider, c.call_id, c.started_at, t.role, t.turn_index, t.content AS text,
+                       ts_rank_cd(t.search_vector, q.q, 1) AS rank
+                FROM q, transcript_turns t
+                JOIN calls c ON c.id = t.call_ref
+                LEFT JOIN call_analysis a ON a.call_ref = c.id
+                WHERE t.search_vector @@ q.q AND \(condition.sql)
+                UNION ALL
+                SELECT c.provider, c.call_id, c.started_at, 'analysis', NULL, \(analysisText),
+                       ts_rank_cd(a.search_vector, q.q, 1)
+                FROM q, call_analysis a
+                JOIN calls c ON c.id = a.call_ref
+                WHERE a.search_vector @@ q.q AND \(condition.sql)
+                ) u
+                ORDER BY u.rank DESC, u.started_at DESC NULLS LAST, u.provider COLLATE "C", u.call_id COLLATE "C", u.turn_index NULLS FIRST
+                LIMIT ?
+            ) m, q
+            ORDER BY m.rank DESC, m.started_at DESC NULLS LAST, m.provider COLLATE "C", m.call_id COLLATE "C", m.turn_index NULLS FIRST
+            """
+        let arguments: [TransferValue] = [.text(tsquery), .text(headline)] + condition.values + condition.values
+            + [limit.map { .integer(Int64($0)) } ?? .null]
+        let kinds: [ColumnKind] = [.text, .text] + condition.kinds + condition.kinds + [.integer]
+        var result = ResultSet(columns: ["provider", "call_id", "started_at", "role", "turn_index", "snippet", "score"], rows: [])
+        try await source.forEachRow(TransferQuery(sql: sql, arguments: arguments, argumentKinds: kinds,
+                                                  resultKinds: [.text, .text, .text, .text, .integer, .text, .real])) {
+            result.rows.append($0.map(Cell.init))
+        }
+        return result
+    }
+
     /// The two full-text indexes, and how a snippet is cut from each: from the
     /// turn's text, or from whichever analysis column matched best (-1).
     private enum Index: String {

@@ -10,11 +10,13 @@ public enum CallStats {
     public enum Grouping: String, CaseIterable, Sendable {
         case assistant, provider, day, direction
 
-        var expression: String {
+        func expression(_ dialect: TransferPlan.Dialect) -> String {
             switch self {
             case .assistant:
                 "coalesce(c.assistant_name || ' (' || c.assistant_id || ')', c.assistant_id, c.assistant_name, '(none)')"
             case .provider: "c.provider"
+            case .day where dialect == .postgres:
+                "coalesce(to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '(not started)')"
             case .day: "coalesce(substr(c.started_at, 1, 10), '(not started)')"
             case .direction: "coalesce(c.direction, '(unknown)')"
             }
@@ -85,12 +87,61 @@ public enum CallStats {
     /// `Double`s (8 bytes a sample) and sorted here; SQLite's window functions,
     /// used before, sorted the same values more slowly (issue 15).
     public static func compute(_ filter: CallFilter, by grouping: Grouping?, in store: ArchiveStore) throws -> [Group] {
-        let (condition, arguments) = filter.condition()
+        let scans = Scans(filter, by: grouping, .sqlite)
         return try store.read { db -> [Group] in
-            var tally = try Tally.calls(db, key: grouping?.expression ?? "'all'", condition: condition, arguments: arguments)
-            try tally.addTurns(db)
-            try tally.addCallSamples(db)
+            var tally = Tally(maxCallID: try Int64.fetchOne(db, sql: Scans.maxCallID) ?? 0)
+            let calls = try Row.fetchCursor(db, sql: scans.calls.sql, arguments: StatementArguments(scans.calls.values.map(\.databaseValue)))
+            while let row = try calls.next() { tally.addCall(row) }
+            let turns = try Row.fetchCursor(db, sql: Scans.turns)
+            while let row = try turns.next() { tally.addTurn(row) }
+            let samples = try Row.fetchCursor(db, sql: Scans.callSamples)
+            while let row = try samples.next() { tally.addCallSample(row) }
             return tally.groups()
+        }
+    }
+
+    /// The same figures from a store that streams rows (PostgreSQL): the same
+    /// three scans, tallied by the same code, so both stores give the same numbers.
+    public static func compute(_ filter: CallFilter, by grouping: Grouping?, from source: some RowStream) async throws -> [Group] {
+        let scans = Scans(filter, by: grouping, source.dialect)
+        let maxID = try await source.rows(TransferQuery(sql: Scans.maxCallID, arguments: [], argumentKinds: [], resultKinds: [.integer]))
+        var tally = Tally(maxCallID: maxID.first.flatMap { if case .integer(let id) = $0[0] { id } else { nil } } ?? 0)
+        try await source.forEachRow(TransferQuery(sql: scans.calls.sql, arguments: scans.calls.values, argumentKinds: scans.calls.kinds,
+                                                  resultKinds: [.integer, .text, .integer, .boolean, .boolean] + dimensions.map { _ in .text })) {
+            tally.addCall($0)
+        }
+        try await source.forEachRow(TransferQuery(sql: Scans.turns, arguments: [], argumentKinds: [],
+                                                  resultKinds: [.integer, .boolean, .real, .real, .real, .real])) { tally.addTurn($0) }
+        try await source.forEachRow(TransferQuery(sql: Scans.callSamples, arguments: [], argumentKinds: [],
+                                                  resultKinds: [.integer, .text, .real])) { tally.addCallSample($0) }
+        return tally.groups()
+    }
+
+    /// The statements of the three scans.
+    struct Scans {
+        static let maxCallID = "SELECT max(id) FROM calls"
+        /// Turns and their latency rows share a key (`turn_ref` is the turn's `id`),
+        /// so SQLite's join walks both in the same order.
+        static let turns = """
+            SELECT t.call_ref, t.interrupted, l.latency, l.eou_delay, l.llm_latency, l.tts_latency
+            FROM transcript_turns t LEFT JOIN turn_latencies l ON l.turn_ref = t.id
+            """
+        static let callSamples = "SELECT call_ref, metric, seconds FROM call_latency_samples"
+        /// The filtered calls: id, group key, duration, task and call completion, then `dimensions`.
+        let calls: FilterCondition
+
+        init(_ filter: CallFilter, by grouping: Grouping?, _ dialect: TransferPlan.Dialect) {
+            let condition = filter.condition(dialect)
+            func complete(_ column: String) -> String {
+                dialect == .sqlite ? "trim(\(column)) = 'complete' COLLATE NOCASE" : "lower(trim(\(column))) = 'complete'"
+            }
+            let dimensions = CallStats.dimensions.map { "lower(c.\($0))" }.joined(separator: ", ")
+            calls = FilterCondition(sql: """
+                SELECT c.id, \(grouping?.expression(dialect) ?? "'all'"), c.duration_ms,
+                       \(complete("a.task_completion")), \(complete("a.call_completion")),
+                       \(dimensions)
+                FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id WHERE \(condition.sql)
+                """, values: condition.values, kinds: condition.kinds)
         }
     }
 
@@ -137,8 +188,9 @@ public enum CallStats {
         static let turnMetrics = ["latency", "eou_delay", "llm_latency", "tts_latency"]
 
         var accumulators: [Accumulator] = []
-        /// Each call's group, by the call's row id (rowids are dense: calls are not deleted); -1 for a call the filter leaves out.
-        var groupOf: [Int32] = []
+        /// Each call's group, by the call's row id (SQLite's rowids are dense: calls are not
+        /// deleted; PostgreSQL's identity has gaps where an upsert updated); -1 for a call the filter leaves out.
+        var groupOf: [Int32]
 
         /// Changes a group in place (no copy of its value arrays).
         mutating func update(_ g: Int, _ change: (inout Accumulator) -> Void) {
@@ -151,79 +203,70 @@ public enum CallStats {
             return g < 0 ? nil : Int(g)
         }
 
-        /// The calls the filter selects: their group, counts, completion and duration.
-        static func calls(_ db: Database, key: String, condition: String, arguments: StatementArguments) throws -> Tally {
-            var tally = Tally()
-            let maxID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM calls") ?? 0
-            tally.groupOf = Array(repeating: -1, count: Int(maxID) + 1)
-            var index: [String: Int32] = [:]
-            let dimensions = CallStats.dimensions.map { "lower(c.\($0))" }.joined(separator: ", ")
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT c.id, \(key), c.duration_ms,
-                       trim(a.task_completion) = 'complete' COLLATE NOCASE, trim(a.call_completion) = 'complete' COLLATE NOCASE,
-                       \(dimensions)
-                FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id WHERE \(condition)
-                """, arguments: arguments)
-            while let row = try rows.next() {
-                let id: Int64 = row[0], key: String = row[1]
-                let g: Int32
-                if let known = index[key] {
-                    g = known
-                } else {
-                    g = Int32(tally.accumulators.count)
-                    index[key] = g
-                    tally.accumulators.append(Accumulator(key: key))
-                }
-                tally.groupOf[Int(id)] = g
-                tally.update(Int(g)) { group in
-                    group.calls += 1
-                    if let ms: Int64 = row[2] { group.durations.append(Double(ms) / 1000) }
-                    if let done: Bool = row[3] { group.taskKnown += 1; if done { group.taskDone += 1 } }
-                    if let done: Bool = row[4] { group.callKnown += 1; if done { group.callDone += 1 } }
-                    for d in 0..<CallStats.dimensions.count { group.counts[d][row[5 + d] as String?, default: 0] += 1 }
-                }
-            }
-            return tally
+        init(maxCallID: Int64) {
+            groupOf = Array(repeating: -1, count: Int(max(0, maxCallID)) + 1)
+            flags = Array(repeating: 0, count: groupOf.count)
         }
 
-        /// Interruptions and turn latencies. Turns and their latency rows share a key
-        /// (`turn_ref` is the turn's `id`), so the join walks both in the same order.
-        mutating func addTurns(_ db: Database) throws {
-            var flags = [UInt8](repeating: 0, count: groupOf.count)  // per call: 1 flagged, 2 interrupted
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT t.call_ref, t.interrupted, l.latency, l.eou_delay, l.llm_latency, l.tts_latency
-                FROM transcript_turns t LEFT JOIN turn_latencies l ON l.turn_ref = t.id
-                """)
-            while let row = try rows.next() {
-                let callRef: Int64 = row[0]
-                guard let g = group(ofCall: callRef) else { continue }
-                if let interrupted: Bool = row[1] {
-                    accumulators[g].turnsFlagged += 1
-                    flags[Int(callRef)] |= 1
-                    if interrupted { accumulators[g].turnsInterrupted += 1; flags[Int(callRef)] |= 2 }
-                }
-                for m in 0..<Self.turnMetrics.count {
-                    if let value: Double = row[2 + m] { accumulators[g].turnSamples[m].append(value) }
-                }
+        /// Group keys seen so far, and their slot in `accumulators`.
+        private var index: [String: Int32] = [:]
+        /// Per call: 1 a turn has an `interrupted` flag, 2 a turn was interrupted.
+        private var flags: [UInt8]
+
+        /// A call the filter selects (a row of `Scans.calls`): its group, counts, completion and duration.
+        mutating func addCall(_ row: some TallyRow) {
+            guard let id = row.integer(0), id >= 0, id < groupOf.count else { return }
+            let key = row.text(1) ?? ""
+            let g: Int32
+            if let known = index[key] {
+                g = known
+            } else {
+                g = Int32(accumulators.count)
+                index[key] = g
+                accumulators.append(Accumulator(key: key))
             }
+            groupOf[Int(id)] = g
+            update(Int(g)) { group in
+                group.calls += 1
+                if let ms = row.integer(2) { group.durations.append(Double(ms) / 1000) }
+                if let done = row.integer(3) { group.taskKnown += 1; if done != 0 { group.taskDone += 1 } }
+                if let done = row.integer(4) { group.callKnown += 1; if done != 0 { group.callDone += 1 } }
+                for d in 0..<CallStats.dimensions.count { group.counts[d][row.text(5 + d), default: 0] += 1 }
+            }
+        }
+
+        /// A turn with its latencies (a row of `Scans.turns`).
+        mutating func addTurn(_ row: some TallyRow) {
+            guard let callRef = row.integer(0), let g = group(ofCall: callRef) else { return }
+            if let interrupted = row.integer(1) {
+                accumulators[g].turnsFlagged += 1
+                flags[Int(callRef)] |= 1
+                if interrupted != 0 { accumulators[g].turnsInterrupted += 1; flags[Int(callRef)] |= 2 }
+            }
+            for m in 0..<Self.turnMetrics.count {
+                if let value = row.real(2 + m) { accumulators[g].turnSamples[m].append(value) }
+            }
+        }
+
+        /// A sample of a per-call latency series (a row of `Scans.callSamples`).
+        mutating func addCallSample(_ row: some TallyRow) {
+            guard let callRef = row.integer(0), let g = group(ofCall: callRef), let metric = row.text(1), let seconds = row.real(2) else { return }
+            accumulators[g].callSamples[metric, default: []].append(seconds)
+        }
+
+        /// Calls with flagged turns, and those with an interrupted one.
+        private mutating func countInterruptedCalls() {
             for (id, flag) in flags.enumerated() where flag != 0 {
                 guard let g = group(ofCall: Int64(id)) else { continue }
                 accumulators[g].callsFlagged += 1
                 if flag & 2 != 0 { accumulators[g].callsInterrupted += 1 }
             }
-        }
-
-        /// The per-call latency series (`call_latency_samples`).
-        mutating func addCallSamples(_ db: Database) throws {
-            let rows = try Row.fetchCursor(db, sql: "SELECT call_ref, metric, seconds FROM call_latency_samples")
-            while let row = try rows.next() {
-                guard let g = group(ofCall: row[0]) else { continue }
-                accumulators[g].callSamples[row[1], default: []].append(row[2])
-            }
+            flags = []
         }
 
         /// The finished groups, in the key order SQLite's `ORDER BY` gives (bytewise).
         mutating func groups() -> [Group] {
+            countInterruptedCalls()
             let order = accumulators.indices.sorted {
                 accumulators[$0].key.utf8.lexicographicallyPrecedes(accumulators[$1].key.utf8)
             }
@@ -261,5 +304,36 @@ public enum CallStats {
             case let (x?, y?): return x.utf8.lexicographicallyPrecedes(y.utf8)
             }
         }
+    }
+}
+
+/// A row the stats tally reads by position: GRDB's, or a streamed store's values.
+protocol TallyRow {
+    func integer(_ i: Int) -> Int64?
+    func real(_ i: Int) -> Double?
+    func text(_ i: Int) -> String?
+}
+
+extension Row: TallyRow {
+    func integer(_ i: Int) -> Int64? { self[i] }
+    func real(_ i: Int) -> Double? { self[i] }
+    func text(_ i: Int) -> String? { self[i] }
+}
+
+extension Array: TallyRow where Element == TransferValue {
+    func integer(_ i: Int) -> Int64? {
+        if case .integer(let v) = self[i] { v } else { nil }
+    }
+
+    func real(_ i: Int) -> Double? {
+        switch self[i] {
+        case .real(let v): v
+        case .integer(let v): Double(v)
+        default: nil
+        }
+    }
+
+    func text(_ i: Int) -> String? {
+        if case .text(let v) = self[i] { v } else { nil }
     }
 }

@@ -153,7 +153,7 @@ public struct TransferPlan: Sendable {
     /// A column as SQLite would hold it: PostgreSQL's times become the archive's
     /// UTC text (microseconds), its JSON text, and its booleans stay booleans
     /// (the endpoint turns them into 0/1).
-    private func readExpression(_ column: String, _ kind: ColumnKind) -> String {
+    func readExpression(_ column: String, _ kind: ColumnKind) -> String {
         guard dialect == .postgres else { return column }
         switch kind {
         case .time: return "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"

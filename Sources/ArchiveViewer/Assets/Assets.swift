@@ -77,8 +77,10 @@ enum Assets {
           if (playing && playing.catch) playing.catch(function () {});
         });
       });
+      // A seek lands on an audio frame, which can be a few milliseconds
+      // before the turn's start: 50 ms of slack keeps the clicked turn lit.
       function highlight() {
-        var t = audio.currentTime, current = null;
+        var t = audio.currentTime + 0.05, current = null;
         turns.forEach(function (turn) {
           var start = parseFloat(turn.getAttribute('data-start'));
           var end = parseFloat(turn.getAttribute('data-end'));

@@ -14,13 +14,20 @@ struct PostgresQueryTests {
 
     func lines(_ text: String) -> [Substring] { text.split(whereSeparator: \.isNewline) }
 
-    @Test func queriesAnswerAsOnTheFileAndWritesAreRefused() async throws {
+    /// The test archive as a file and copied into a fresh PostgreSQL database.
+    func withCopiedArchive(_ body: (TempDirectory, String, String) async throws -> Void) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let file = try SourceArchive.copy(into: dir)
         try await TestPostgres.withDatabase { url in
             let copy = try CLI.run(["copy", "--from", file, "--to", url], environment: TestPostgres.loginEnvironment, in: dir.url)
             try #require(copy.status == 0, "\(copy.stderr)")
+            try await body(dir, file, url)
+        }
+    }
+
+    @Test func queriesAnswerAsOnTheFileAndWritesAreRefused() async throws {
+        try await withCopiedArchive { dir, file, url in
 
             // The same rows, in the same columns, from both stores.
             for query in [
@@ -53,6 +60,63 @@ struct PostgresQueryTests {
             #expect(missing.status == 2 && missing.stderr.contains("no --param x=value"), "\(missing.stderr)")
             let cast = try sql(["SELECT :since::timestamptz < now() AS past", "--param", "since=2026-01-01", "--format", "csv"], db: url, in: dir)
             #expect(lines(cast.stdout) == ["past", "true"], "\(cast.stderr)")
+        }
+    }
+
+    /// `list`, `stats`, `export` and `search` on the server print what they print
+    /// on the file it was copied from: byte for byte, except a table's rows (in no
+    /// stated order, so compared as sets) and search's ranking, where the same
+    /// matches come back with PostgreSQL's own scores (README: "PostgreSQL").
+    @Test func everyQueryCommandAnswersAsOnTheFile() async throws {
+        try await withCopiedArchive { dir, file, url in
+            func both(_ arguments: [String]) throws -> (file: CLI.Result, server: CLI.Result) {
+                let onFile = try CLI.run(arguments + ["--db", file], environment: TestPostgres.loginEnvironment, in: dir.url)
+                let onServer = try CLI.run(arguments + ["--db", url], environment: TestPostgres.loginEnvironment, in: dir.url)
+                #expect(onFile.status == onServer.status, "\(arguments): \(onFile.stderr) \(onServer.stderr)")
+                return (onFile, onServer)
+            }
+            for command in [
+                ["list", "--limit", "0", "--format", "json"],
+                ["list", "--failed-task", "--format", "csv"],
+                ["list", "--provider", "vapi", "--min-duration", "30", "--status", "ENDED", "--format", "tsv"],
+                ["list", "--since", "2025-09-01", "--until", "2025-10-01", "--direction", "inbound", "--format", "tsv"],
+                ["stats", "--format", "json"],
+                ["stats", "--by", "day", "--format", "csv"],
+                ["stats", "--by", "assistant"],
+                ["stats", "--by", "provider", "--failed-task", "--format", "ndjson"],
+                ["export"],
+                ["export", "--raw", "--provider", "retell"],
+                ["export", "--table", "latency_samples", "--format", "json"],
+                ["export", "--table", "no_such_table"],
+            ] {
+                let (onFile, onServer) = try both(command)
+                #expect(!onFile.stdout.isEmpty || !onFile.stderr.isEmpty, "\(command) printed something")
+                #expect(onServer.stdout == onFile.stdout, "\(command)")
+                #expect(onServer.stderr == onFile.stderr, "\(command)")
+            }
+            for table in ["calls", "transcript_turns", "turn_latencies", "call_analysis", "post_analysis_fields", "recordings", "call_overview"] {
+                let (onFile, onServer) = try both(["export", "--table", table])
+                #expect(onFile.status == 0 && lines(onFile.stdout).count > 1, "\(table): \(onFile.stderr)")
+                #expect(lines(onServer.stdout).first == lines(onFile.stdout).first, "\(table): the same columns")
+                #expect(lines(onServer.stdout).sorted() == lines(onFile.stdout).sorted(), "\(table): the same rows")
+            }
+            // The same matches for every form of the FTS5 subset the README documents.
+            for query in ["refund", "refunds", "refun*", "\"3 to 5\"", "refund OR cancel", "refund NOT order", "order AND refund",
+                          "NEAR(refund order, 5)", "(refund OR cancel) AND business"] {
+                let (onFile, onServer) = try both(["search", query, "--limit", "0", "--format", "tsv"])
+                func matches(_ output: String) -> [String] {
+                    lines(output).map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+                        .map { [$0[0], $0[1], $0[3], $0[4]].joined(separator: " ") }.sorted()
+                }
+                #expect(onFile.status == 0 && lines(onFile.stdout).count > 1, "\(query): \(onFile.stderr)")
+                #expect(matches(onServer.stdout) == matches(onFile.stdout), "\(query)")
+            }
+            let top = try CLI.run(["search", "refund", "--limit", "3", "--format", "tsv", "--db", url],
+                                  environment: TestPostgres.loginEnvironment, in: dir.url)
+            #expect(lines(top.stdout).count == 4 && lines(top.stdout).dropFirst().allSatisfy { $0.contains("[refund]") || $0.contains("[Refund]") },
+                    "snippets mark the match: \(top.stdout)")
+            let bad = try CLI.run(["search", "refund AND", "--db", url], environment: TestPostgres.loginEnvironment, in: dir.url)
+            #expect(bad.status == 2 && bad.stderr.contains("not valid FTS5 query syntax"), "\(bad.stderr)")
         }
     }
 }
