@@ -4,7 +4,7 @@ import PostgresNIO
 /// The PostgreSQL archive for the query commands: the same calls, decoded by
 /// the same record types as on SQLite, and the query layer's statements in
 /// PostgreSQL's dialect (`CallQueries`' implementation for a `RowStream`).
-extension PostgresArchive: CallQueries, RowStream {
+extension PostgresArchive: CallQueries, ViewerSource, RowStream {
     public var name: String { location.description }
 
     public func rows(_ query: TransferQuery) async throws -> [[TransferValue]] {
@@ -23,5 +23,14 @@ extension PostgresArchive: CallQueries, RowStream {
 
     public func storedCall(provider: Provider, id: String) async throws -> StoredCall? {
         try await StoredCall.load(provider: provider, id: id, from: self)
+    }
+
+    public func page(_ filter: CallFilter, from position: CallList.Position?, _ direction: CallList.Direction, limit: Int,
+                     columns: CallList.Columns) async throws -> ResultSet {
+        try await CallList.page(filter, from: position, direction, limit: limit, columns: columns, from: self)
+    }
+
+    public func recording(sha256: String) async throws -> RecordingRow? {
+        try await RecordingRow.load(sha256: sha256, from: self)
     }
 }

@@ -12,6 +12,8 @@ import PostgresNIO
 public final class PostgresArchive: Sendable {
     public let location: PostgresLocation
     private let client: PostgresClient
+    /// Every statement's limit, in seconds, when the session has one (the viewer's).
+    private let statementTimeout: Double?
     /// PostgresNIO's own warnings (a lease asked for before the pool's first
     /// connection) are noise on a command's stderr: errors only.
     static let logger: Logger = {
@@ -20,20 +22,38 @@ public final class PostgresArchive: Sendable {
         return logger
     }()
 
-    private init(location: PostgresLocation, client: PostgresClient) {
+    private init(location: PostgresLocation, client: PostgresClient, statementTimeout: Double?) {
         self.location = location
         self.client = client
+        self.statementTimeout = statementTimeout
     }
 
     /// Connects to `location`, migrates it (unless `migrating` is false),
     /// runs `body`, and closes every connection before returning.
     ///
+    /// A `readOnlySession` (the viewer's) runs every statement read-only, as
+    /// PostgreSQL's `default_transaction_read_only` makes it, each stopped
+    /// after `statementTimeout` seconds (`QueryError.timedOut`).
+    ///
     /// One connection is made first, outside the pool: a server that is not
     /// there, or a rejected login, is then said at once and precisely (the
     /// pool would keep retrying, then report only that it gave up).
     public static func with<T: Sendable>(_ location: PostgresLocation, migrating: Bool = true,
+                                         readOnlySession statementTimeout: Double? = nil,
                                          _ body: (PostgresArchive) async throws -> T) async throws -> T {
-        let archive = PostgresArchive(location: location, client: PostgresClient(configuration: try poolConfiguration(location), backgroundLogger: logger))
+        if statementTimeout != nil && migrating {
+            // Migrations write: they run in a session of their own first.
+            try await with(location, migrating: true) { _ in }
+            return try await with(location, migrating: false, readOnlySession: statementTimeout, body)
+        }
+        var configuration = try poolConfiguration(location)
+        if let statementTimeout {
+            configuration.options.additionalStartupParameters += [
+                ("default_transaction_read_only", "on"), ("statement_timeout", String(max(1, Int((statementTimeout * 1000).rounded())))),
+            ]
+        }
+        let archive = PostgresArchive(location: location, client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+                                      statementTimeout: statementTimeout)
         try await archive.mappingErrors {
             let probe = try await PostgresConnection.connect(configuration: try connectionConfiguration(location), id: 0, logger: logger)
             try await probe.close()
@@ -154,7 +174,9 @@ public final class PostgresArchive: Sendable {
         do {
             return try await body()
         } catch let error as PSQLError {
-            throw PostgresStoreError(error, location: location)
+            let phrased = PostgresStoreError(error, location: location)
+            if let statementTimeout, case .server(_, "57014", _) = phrased { throw QueryError.timedOut(seconds: statementTimeout) }
+            throw phrased
         } catch let error as PostgresDecodingError {
             throw PostgresStoreError.unexpected(location: location.description, message: "a value could not be read (\(error.code))")
         } catch let error as any UserFacingError {

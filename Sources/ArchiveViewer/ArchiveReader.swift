@@ -9,7 +9,7 @@ import Foundation
 /// whose interrupt reaches that connection alone; so a slow stats page holds
 /// one connection while the list goes on answering on another. A sync may
 /// write meanwhile: in WAL mode each read sees the last commit before it began.
-final class ArchiveReader: Sendable {
+final class ArchiveReader: ViewerSource {
     private let timeout: Double
     private let queue = DispatchQueue(label: "archive.viewer.reads", attributes: .concurrent)
     private let free: DispatchSemaphore
@@ -36,5 +36,26 @@ final class ArchiveReader: Sendable {
                 continuation.resume(with: Result { try store.withTimeLimit(timeout) { try body(store) } })
             }
         }
+    }
+
+    func page(_ filter: CallFilter, from position: CallList.Position?, _ direction: CallList.Direction, limit: Int,
+              columns: CallList.Columns) async throws -> ResultSet {
+        try await read { try CallList.page(filter, from: position, direction, limit: limit, columns: columns, in: $0) }
+    }
+
+    func storedCall(provider: Provider, id: String) async throws -> StoredCall? {
+        try await read { try $0.storedCall(provider: provider, id: id) }
+    }
+
+    func search(_ query: String, literal: Bool, filter: CallFilter, limit: Int?, markers: CallSearch.Markers) async throws -> ResultSet {
+        try await read { try CallSearch.run(query, literal: literal, filter: filter, limit: limit, markers: markers, in: $0) }
+    }
+
+    func stats(_ filter: CallFilter, by grouping: CallStats.Grouping?) async throws -> [CallStats.Group] {
+        try await read { try CallStats.compute(filter, by: grouping, in: $0) }
+    }
+
+    func recording(sha256: String) async throws -> RecordingRow? {
+        try await read { try $0.recording(sha256: sha256) }
     }
 }

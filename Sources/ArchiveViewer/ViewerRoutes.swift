@@ -6,7 +6,7 @@ import Hummingbird
 /// the CLI uses (`CallList`, `CallSearch`, `StoredCall`, `CallStats`) and
 /// hands the result to a page type that renders it.
 struct ViewerRoutes: Sendable {
-    let reader: ArchiveReader
+    let reader: any ViewerSource
     let recordings: RecordingResponder
     let pageSize: Int
 
@@ -32,9 +32,7 @@ struct ViewerRoutes: Sendable {
         let filter = try query.filter()
         let cursor = try query.cursor()
         let limit = pageSize
-        var result = try await reader.read { store in
-            try CallList.page(filter, from: cursor?.0, cursor?.1 ?? .after, limit: limit + 1, columns: columns, in: store)
-        }
+        var result = try await reader.page(filter, from: cursor?.0, cursor?.1 ?? .after, limit: limit + 1, columns: columns)
         // One row more than a page says whether there is another page that way.
         let more = result.rows.count > limit
         if more {
@@ -72,7 +70,7 @@ struct ViewerRoutes: Sendable {
         guard let provider = Provider(rawValue: providerName) else {
             throw ViewerError.notFound("There is no vendor \(providerName.debugDescription); the archive knows \(Provider.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        guard let call = try await reader.read({ try $0.storedCall(provider: provider, id: id) }) else {
+        guard let call = try await reader.storedCall(provider: provider, id: id) else {
             throw ViewerError.notFound("No \(provider.displayName) call \(id.debugDescription) is archived. Sync it first, or check the ID.")
         }
         return call
@@ -83,10 +81,8 @@ struct ViewerRoutes: Sendable {
         let query = ListQuery(request.uri.query)
         let filter = try query.filter()
         let here = CallList.Position(startedAt: call.call.startedAt, provider: call.call.provider.rawValue, callID: call.call.callID)
-        let (previous, next) = try await reader.read { store in
-            (try CallList.page(filter, from: here, .before, limit: 1, columns: .list, in: store),
-             try CallList.page(filter, from: here, .after, limit: 1, columns: .list, in: store))
-        }
+        let previous = try await reader.page(filter, from: here, .before, limit: 1, columns: .list)
+        let next = try await reader.page(filter, from: here, .after, limit: 1, columns: .list)
         return Responses.html(CallPage(stored: call, query: query, previous: previous.position(previous.rows.first),
                                        next: next.position(next.rows.first)).html)
     }
@@ -125,9 +121,8 @@ struct ViewerRoutes: Sendable {
         var error: String?
         if !search.text.trimmingCharacters(in: .whitespaces).isEmpty {
             do {
-                results = try await reader.read { store in
-                    try CallSearch.run(search.text, literal: search.literal, filter: search.filter, limit: limit, markers: SearchPage.markers, in: store)
-                }
+                results = try await reader.search(search.text, literal: search.literal, filter: search.filter, limit: limit,
+                                                  markers: SearchPage.markers)
             } catch let invalid as QueryError {
                 guard case .invalidSearch = invalid else { throw invalid }
                 error = invalid.description.replacingOccurrences(of: "or add --literal", with: "or tick literal text")
@@ -141,9 +136,8 @@ struct ViewerRoutes: Sendable {
         let (_, search) = try search(request)
         guard !search.text.trimmingCharacters(in: .whitespaces).isEmpty else { throw ViewerError.badRequest("Give the search as ?q=…") }
         let limit = pageSize
-        let results = try await reader.read { store in
-            try CallSearch.run(search.text, literal: search.literal, filter: search.filter, limit: limit, in: store)
-        }
+        let results = try await reader.search(search.text, literal: search.literal, filter: search.filter, limit: limit,
+                                              markers: CallSearch.markers)
         return Responses.jsonText(Self.json(results))
     }
 
@@ -161,10 +155,9 @@ struct ViewerRoutes: Sendable {
         let query = ListQuery(request.uri.query)
         let filter = try query.filter()
         let by = try grouping(query)
-        let (groups, byDay, byAssistant) = try await reader.read { store in
-            (try CallStats.compute(filter, by: by, in: store), try CallStats.compute(filter, by: .day, in: store),
-             try CallStats.compute(filter, by: .assistant, in: store))
-        }
+        let groups = try await reader.stats(filter, by: by)
+        let byDay = try await reader.stats(filter, by: .day)
+        let byAssistant = try await reader.stats(filter, by: .assistant)
         return Responses.html(StatsPage(query: query, grouping: by, groups: groups, byDay: byDay, byAssistant: byAssistant).html)
     }
 
@@ -173,7 +166,7 @@ struct ViewerRoutes: Sendable {
         let query = ListQuery(request.uri.query)
         let filter = try query.filter()
         let by = try grouping(query)
-        let groups = try await reader.read { try CallStats.compute(filter, by: by, in: $0) }
+        let groups = try await reader.stats(filter, by: by)
         return Responses.json(.array(groups.map { StatsReport.json($0, by: by) }))
     }
 
@@ -181,7 +174,7 @@ struct ViewerRoutes: Sendable {
 
     private func recording(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let hash = context.parameters.get("sha256") ?? ""
-        guard RecordingResponder.isHash(hash), let row = try await reader.read({ try $0.recording(sha256: hash) }) else {
+        guard RecordingResponder.isHash(hash), let row = try await reader.recording(sha256: hash) else {
             throw ViewerError.notFound("No archived recording has that SHA-256.")
         }
         return try await recordings.respond(row, request: request, context: context)

@@ -18,24 +18,32 @@ public struct ViewerServer: Sendable {
         self.configuration = configuration
     }
 
-    /// Opens the archive and serves it until the task is cancelled (or the
-    /// process gets SIGINT/SIGTERM). `onListening` receives the address as soon
-    /// as the socket is bound, with the real port when `port` was 0.
+    /// Opens the SQLite archive and serves it until the task is cancelled (or
+    /// the process gets SIGINT/SIGTERM). `onListening` receives the address as
+    /// soon as the socket is bound, with the real port when `port` was 0.
     public func run(onListening: @escaping @Sendable (URL) -> Void) async throws {
         // One read-only connection per core (at most four).
         let count = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4)
         let stores = try (0..<count).map { _ in try ArchiveStore.openReadOnly(path: configuration.databasePath) }
-        let app = try makeApplication(stores: stores, onListening: onListening)
+        try await run(source: ArchiveReader(stores: stores, timeout: configuration.queryTimeout), onListening: onListening)
+    }
+
+    /// Serves another store (PostgreSQL), which keeps the time limit itself.
+    public func run(source: any ViewerSource, onListening: @escaping @Sendable (URL) -> Void) async throws {
+        let app = try makeApplication(source: source, onListening: onListening)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
     /// The application, for tests that run it inside their own service group.
     public func makeApplication(stores: [ArchiveStore], onListening: @escaping @Sendable (URL) -> Void) throws -> some ApplicationProtocol {
+        try makeApplication(source: ArchiveReader(stores: stores, timeout: configuration.queryTimeout), onListening: onListening)
+    }
+
+    func makeApplication(source: any ViewerSource, onListening: @escaping @Sendable (URL) -> Void) throws -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SafetyMiddleware())
         if let token = configuration.token { router.add(middleware: AccessMiddleware(token: token)) }
-        ViewerRoutes(reader: ArchiveReader(stores: stores, timeout: configuration.queryTimeout),
-                     recordings: RecordingResponder(directory: configuration.recordingsDirectory),
+        ViewerRoutes(reader: source, recordings: RecordingResponder(directory: configuration.recordingsDirectory),
                      pageSize: configuration.pageSize).add(to: router)
 
         var logger = Logger(label: "archive.serve")

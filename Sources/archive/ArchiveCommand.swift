@@ -25,7 +25,7 @@ struct ArchiveCommand: AsyncParsableCommand {
 
 /// Options every subcommand shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (sync, show, list, search, stats, sql, export and copy, so far).",
+    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (every command but ids, sync --discover, recordings, recording and rebuild, so far).",
                                             discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path-or-url"))
     var db: String?
 

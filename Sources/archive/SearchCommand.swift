@@ -36,7 +36,7 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         let (query, literal, filter, limit) = (query, literal, try filters.filter(), limitValue(limit))
         let results = try await database.withQueries { store in
-            try await store.search(query, literal: literal, filter: filter, limit: limit)
+            try await store.search(query, literal: literal, filter: filter, limit: limit, markers: CallSearch.markers)
         }
         let output = OutputBuffer()
         results.write(to: format.writer(results.columns, to: output))

@@ -1,4 +1,5 @@
 import ArchiveKit
+import ArchivePostgres
 import ArchiveViewer
 import ArgumentParser
 import Foundation
@@ -41,8 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = try database.path
-        var configuration = ViewerConfiguration(databasePath: path, recordingsDirectory: try recordingOptions.directory(database: database))
+        let location = try database.location
+        let name = switch location {
+        case .sqlite(let path): path
+        case .postgres(let server): server.description
+        }
+        var configuration = ViewerConfiguration(databasePath: name, recordingsDirectory: try recordingOptions.directory(database: database))
         configuration.host = host
         configuration.port = port
         configuration.queryTimeout = timeout
@@ -50,13 +55,21 @@ struct ServeCommand: AsyncParsableCommand {
         if let tokenFile { configuration.token = try AccessToken(file: tokenFile) }
         let server = try ViewerServer(configuration)
         let tokenNote = configuration.token == nil ? "" : " Open it once with ?token= and the token from \(tokenFile ?? "--token-file") added."
-        let exitAfter = exitAfter
+        let onListening: @Sendable (URL) -> Void = { url in
+            // Printed at once and flushed, also into a pipe: a script waits for this line.
+            FileHandle.standardOutput.write(Data("archive: serving \(name) read-only at \(url.absoluteString)\(tokenNote) Ctrl-C stops.\n".utf8))
+        }
+        let (exitAfter, timeout) = (exitAfter, timeout)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await server.run { url in
-                        // Printed at once and flushed, also into a pipe: a script waits for this line.
-                        FileHandle.standardOutput.write(Data("archive: serving \(path) read-only at \(url.absoluteString)\(tokenNote) Ctrl-C stops.\n".utf8))
+                    switch location {
+                    case .sqlite:
+                        try await server.run(onListening: onListening)
+                    case .postgres(let postgres):
+                        try await PostgresArchive.with(postgres, readOnlySession: timeout) { archive in
+                            try await server.run(source: archive, onListening: onListening)
+                        }
                     }
                 }
                 if let exitAfter { group.addTask { try await Task.sleep(for: .seconds(exitAfter)) } }

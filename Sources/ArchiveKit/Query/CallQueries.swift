@@ -6,8 +6,8 @@
 public protocol CallQueries: CallReader {
     /// `archive list`: the calls newest first; returns how many rows it wrote.
     func list(_ filter: CallFilter, limit: Int?, makeWriter: ([String]) -> RowWriter) async throws -> Int
-    /// `archive search`: best match first (`CallSearch`'s keys).
-    func search(_ query: String, literal: Bool, filter: CallFilter, limit: Int?) async throws -> ResultSet
+    /// `archive search`: best match first (`CallSearch`'s keys), matches marked by `markers`.
+    func search(_ query: String, literal: Bool, filter: CallFilter, limit: Int?, markers: CallSearch.Markers) async throws -> ResultSet
     /// `archive stats`: one group per key, in key order.
     func stats(_ filter: CallFilter, by grouping: CallStats.Grouping?) async throws -> [CallStats.Group]
     /// `archive export`: one call per line as `show --json` prints it; returns the count.
@@ -31,8 +31,8 @@ extension ArchiveStore: CallQueries {
         return try stream(sql, arguments: arguments, makeWriter: makeWriter)
     }
 
-    public func search(_ query: String, literal: Bool, filter: CallFilter, limit: Int?) async throws -> ResultSet {
-        try CallSearch.run(query, literal: literal, filter: filter, limit: limit, in: self)
+    public func search(_ query: String, literal: Bool, filter: CallFilter, limit: Int?, markers: CallSearch.Markers) async throws -> ResultSet {
+        try CallSearch.run(query, literal: literal, filter: filter, limit: limit, markers: markers, in: self)
     }
 
     public func stats(_ filter: CallFilter, by grouping: CallStats.Grouping?) async throws -> [CallStats.Group] {
@@ -55,13 +55,13 @@ extension ArchiveStore: CallQueries {
 extension CallQueries where Self: RowStream {
     public func list(_ filter: CallFilter, limit: Int?, makeWriter: ([String]) -> RowWriter) async throws -> Int {
         let writer = makeWriter(CallList.listColumns)
-        try await forEachRow(CallList.postgresQuery(filter, limit: limit)) { writer.write($0.map(Cell.init)) }
+        try await forEachRow(CallList.query(filter, limit: limit, dialect)) { writer.write($0.map(Cell.init)) }
         writer.finish()
         return writer.rowCount
     }
 
-    public func search(_ query: String, literal: Bool, filter: CallFilter, limit: Int?) async throws -> ResultSet {
-        try await CallSearch.run(query, literal: literal, filter: filter, limit: limit, from: self)
+    public func search(_ query: String, literal: Bool, filter: CallFilter, limit: Int?, markers: CallSearch.Markers) async throws -> ResultSet {
+        try await CallSearch.run(query, literal: literal, filter: filter, limit: limit, markers: markers, from: self)
     }
 
     public func stats(_ filter: CallFilter, by grouping: CallStats.Grouping?) async throws -> [CallStats.Group] {

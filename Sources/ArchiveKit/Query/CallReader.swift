@@ -25,12 +25,9 @@ extension StoredCall {
     public static func load(provider: Provider, id: String, from source: some TransferRowSource) async throws -> StoredCall? {
         let plan = TransferPlan(source.dialect)
         func rows(_ table: ArchiveTable, orderedBy order: String) async throws -> [[String: DatabaseValue]] {
-            let names = table.columns.map(\.name)
-            return try await source.rows(plan.rowsOfCall(table, provider: provider, callID: id, orderedBy: order)).map { values in
-                Dictionary(uniqueKeysWithValues: zip(names, values.map(\.databaseValue)))
-            }
+            try await source.namedRows(table, plan.rowsOfCall(table, provider: provider, callID: id, orderedBy: order))
         }
-        func row(_ values: [String: DatabaseValue]) -> Row { Row(values.mapValues { $0 as (any DatabaseValueConvertible)? }) }
+        func row(_ values: [String: DatabaseValue]) -> Row { Row(values) }
         guard let callRow = try await rows(.calls, orderedBy: "id").first else { return nil }
         var call = try NormalizedCall(row: row(callRow))
         let latencies = Dictionary(try await rows(.turnLatencies, orderedBy: "turn_index").map { ($0["turn_ref"] ?? .null, $0) }) { a, _ in a }
@@ -47,5 +44,27 @@ extension StoredCall {
         let recordings = try await rows(.recordings, orderedBy: "variant").map { try RecordingRow(row: row($0)) }
         return StoredCall(call: call, recording: recordings.first { $0.variant == .mono },
                           twoPartyRecording: recordings.first { $0.variant != .mono })
+    }
+}
+
+extension RecordingRow {
+    /// The first recording row with these bytes, from a store other than SQLite.
+    public static func load(sha256: String, from source: some TransferRowSource) async throws -> RecordingRow? {
+        let plan = TransferPlan(source.dialect)
+        return try await source.namedRows(.recordings, plan.recording(sha256: sha256)).first.map { try RecordingRow(row: Row($0)) }
+    }
+}
+
+extension TransferRowSource {
+    /// A query over all of `table`'s columns, each row by column name, for the record types to decode.
+    func namedRows(_ table: ArchiveTable, _ query: TransferQuery) async throws -> [[String: DatabaseValue]] {
+        let names = table.columns.map(\.name)
+        return try await rows(query).map { values in Dictionary(uniqueKeysWithValues: zip(names, values.map(\.databaseValue))) }
+    }
+}
+
+extension Row {
+    convenience init(_ values: [String: DatabaseValue]) {
+        self.init(values.mapValues { $0 as (any DatabaseValueConvertible)? })
     }
 }

@@ -1,3 +1,5 @@
+import GRDB
+
 /// The SQL `archive copy` runs, for one store's dialect: what it reads from a
 /// source and what it writes into a target. Pure: the endpoints run it.
 ///
@@ -59,6 +61,16 @@ public struct TransferPlan: Sendable {
         let columns = table.columns.map { readExpression("t." + $0.name, $0.kind) }.joined(separator: ", ")
         q.sql = "SELECT \(columns) FROM \(table.name) t WHERE t.provider = \(q.bind(.text(provider.rawValue), .text)) "
             + "AND t.call_id = \(q.bind(.text(callID), .text)) ORDER BY \(order)"
+        q.resultKinds = table.columns.map(\.kind)
+        return q.query
+    }
+
+    /// The first recording row with these bytes (as `ArchiveStore.recording(sha256:)` picks it).
+    public func recording(sha256: String) -> TransferQuery {
+        var q = QueryBuilder(dialect)
+        let table = ArchiveTable.recordings
+        let columns = table.columns.map { readExpression("t." + $0.name, $0.kind) }.joined(separator: ", ")
+        q.sql = "SELECT \(columns) FROM recordings t WHERE t.sha256 = \(q.bind(.text(sha256), .text)) ORDER BY t.call_ref, t.variant LIMIT 1"
         q.resultKinds = table.columns.map(\.kind)
         return q.query
     }
@@ -171,6 +183,9 @@ public struct TransferQuery: Sendable {
     public var argumentKinds: [ColumnKind]
     /// For a read: each result column's kind, in order.
     public var resultKinds: [ColumnKind]
+
+    /// The arguments, for a statement GRDB runs on SQLite.
+    var statementArguments: StatementArguments { StatementArguments(arguments.map(\.databaseValue)) }
 }
 
 /// Builds one statement, numbering PostgreSQL's placeholders (`$1::bigint`) or using SQLite's `?`.

@@ -36,6 +36,23 @@ enum SourceArchive {
         return path
     }
 
+    /// The recordings of the archive `copy` copies (which stay where the demo wrote them).
+    static var recordingsDirectory: String {
+        lock.withLock { built?.path("archive-demo.sqlite.recordings") ?? "" }
+    }
+
+    /// The archive as a file in a fresh directory and copied into a fresh PostgreSQL database.
+    static func withCopyInPostgres(_ body: (_ dir: TempDirectory, _ file: String, _ url: String) async throws -> Void) async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let file = try copy(into: dir)
+        try await TestPostgres.withDatabase { url in
+            let copy = try CLI.run(["copy", "--from", file, "--to", url], environment: TestPostgres.loginEnvironment, in: dir.url)
+            try #require(copy.status == 0, "\(copy.stderr)")
+            try await body(dir, file, url)
+        }
+    }
+
     private static func build(in dir: TempDirectory) throws -> String {
         let demo = try CLI.run(["demo", "--count", "6"], in: dir.url)
         try #require(demo.status == 0, "\(demo.stderr)")

@@ -14,20 +14,8 @@ struct PostgresQueryTests {
 
     func lines(_ text: String) -> [Substring] { text.split(whereSeparator: \.isNewline) }
 
-    /// The test archive as a file and copied into a fresh PostgreSQL database.
-    func withCopiedArchive(_ body: (TempDirectory, String, String) async throws -> Void) async throws {
-        let dir = try TempDirectory()
-        defer { dir.cleanup() }
-        let file = try SourceArchive.copy(into: dir)
-        try await TestPostgres.withDatabase { url in
-            let copy = try CLI.run(["copy", "--from", file, "--to", url], environment: TestPostgres.loginEnvironment, in: dir.url)
-            try #require(copy.status == 0, "\(copy.stderr)")
-            try await body(dir, file, url)
-        }
-    }
-
     @Test func queriesAnswerAsOnTheFileAndWritesAreRefused() async throws {
-        try await withCopiedArchive { dir, file, url in
+        try await SourceArchive.withCopyInPostgres { dir, file, url in
 
             // The same rows, in the same columns, from both stores.
             for query in [
@@ -68,7 +56,7 @@ struct PostgresQueryTests {
     /// stated order, so compared as sets) and search's ranking, where the same
     /// matches come back with PostgreSQL's own scores (README: "PostgreSQL").
     @Test func everyQueryCommandAnswersAsOnTheFile() async throws {
-        try await withCopiedArchive { dir, file, url in
+        try await SourceArchive.withCopyInPostgres { dir, file, url in
             func both(_ arguments: [String]) throws -> (file: CLI.Result, server: CLI.Result) {
                 let onFile = try CLI.run(arguments + ["--db", file], environment: TestPostgres.loginEnvironment, in: dir.url)
                 let onServer = try CLI.run(arguments + ["--db", url], environment: TestPostgres.loginEnvironment, in: dir.url)

@@ -16,10 +16,11 @@ final class ViewerProcess: @unchecked Sendable {
     let errors: Pipe
 
     /// Starts the viewer and waits (at most 30 s) for the line with its address.
-    init(_ arguments: [String], in directory: URL) throws {
+    init(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws {
         output = Pipe()
         errors = Pipe()
-        process = try CLI.spawn(["serve", "--port", "0", "--exit-after", "420"] + arguments, in: directory, stdout: output, stderr: errors)
+        process = try CLI.spawn(["serve", "--port", "0", "--exit-after", "420"] + arguments, environment: environment, in: directory,
+                                stdout: output, stderr: errors)
         let handle = output.fileHandleForReading
         let line = try Self.firstLine(handle, timeout: 30)
         guard let range = line.range(of: "http://"), let end = line[range.lowerBound...].firstIndex(of: " ") else {
