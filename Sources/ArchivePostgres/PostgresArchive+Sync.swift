@@ -44,12 +44,54 @@ extension PostgresArchive: SyncStore {
         try await callIDs("SELECT call_id FROM recordings WHERE provider = $1 AND call_id = ANY($2) AND variant = 'mono'", provider, ids)
     }
 
-    /// A batch runs first without savepoints (two round trips a call fewer);
-    /// only if PostgreSQL refuses one of its calls does it run again, with a
-    /// savepoint per call, so that the refused call alone becomes a failure.
+    /// Transactions one batch is written in at once, each on a connection of its own.
+    static let writers = 4
+
+    /// A batch is cut into up to `writers` parts, written at once: PostgreSQL
+    /// answers each statement in turn, so one connection spends most of its
+    /// time waiting for the round trip, while several keep the server busy.
+    /// Each part is a transaction of whole calls, so a call is still stored
+    /// whole or not at all.
     public func save(_ batch: [SyncRecord], runID: Int64?, now: Date) async throws -> [SyncFailure] {
         let fetchedAt = Timestamp.format(now)
+        let parts = Self.partition(batch, into: Self.writers)
+        guard parts.count > 1 else { return try await save(part: parts.first ?? [], runID: runID, fetchedAt: fetchedAt) }
+        return try await withThrowingTaskGroup(of: [SyncFailure].self) { group in
+            for part in parts {
+                group.addTask { try await self.save(part: part, runID: runID, fetchedAt: fetchedAt) }
+            }
+            var refused: [SyncFailure] = []
+            for try await failures in group { refused += failures }
+            return refused
+        }
+    }
+
+    /// The batch in lock order (provider, call ID), cut into up to `count`
+    /// runs of whole keys, fewer when a run would hold under `minimumPart`
+    /// records (a transaction's commit is not free): a call's
+    /// records (its body, recordings, failures) stay in one part, and the parts
+    /// lock disjoint rows in one order, so they cannot deadlock each other.
+    static func partition(_ batch: [SyncRecord], into count: Int, minimumPart: Int = 16) -> [[SyncRecord]] {
         let ordered = batch.sorted { $0.lockOrder < $1.lockOrder }
+        let parts = max(1, min(count, ordered.count / minimumPart))
+        let target = (ordered.count + parts - 1) / parts
+        var cut: [[SyncRecord]] = []
+        var current: [SyncRecord] = []
+        for record in ordered {
+            if current.count >= target, let last = current.last, last.lockOrder != record.lockOrder {
+                cut.append(current)
+                current = []
+            }
+            current.append(record)
+        }
+        if !current.isEmpty { cut.append(current) }
+        return cut
+    }
+
+    /// A part runs first without savepoints (two round trips a call fewer);
+    /// only if PostgreSQL refuses one of its calls does it run again, with a
+    /// savepoint per call, so that the refused call alone becomes a failure.
+    private func save(part ordered: [SyncRecord], runID: Int64?, fetchedAt: String) async throws -> [SyncFailure] {
         var savepoints = false
         for attempt in 1... {
             do {

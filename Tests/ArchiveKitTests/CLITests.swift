@@ -4,7 +4,7 @@ import GRDB
 import Testing
 import VendorSimulator
 
-@Suite(.timeLimit(.minutes(4)))
+@Suite(.timeLimit(.minutes(6)))
 struct CLITests {
     @Test func syncThenShowWithDocumentedExitCodes() async throws {
         let dir = try TempDirectory()
@@ -55,7 +55,7 @@ struct CLITests {
     @Test func logsGoToStderrAndStdoutCarriesOnlyTheSummary() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(faults: FaultPlan(scripted: ["flaky": [.serverError]]), maxLifetime: .seconds(60))) { server in
+        try await withSimulator(.init(faults: FaultPlan(scripted: ["flaky": [.serverError]]), maxLifetime: .seconds(330))) { server in
             let list = try dir.write("ids.txt", "flaky\n")
             let result = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk), "-v"],
                                      environment: ["PURETALK_API_KEY": "sim-key"], in: dir.url)
@@ -100,13 +100,13 @@ struct CLITests {
     }
 }
 
-@Suite(.timeLimit(.minutes(4)))
+@Suite(.timeLimit(.minutes(6)))
 struct InterruptTests {
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func aSignalCommitsWhatWasFetchedPrintsTheSummaryAndTheNextRunResumes(signal: Int32, expected: Int32) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(latency: .milliseconds(40), maxLifetime: .seconds(100))) { server in
+        try await withSimulator(.init(latency: .milliseconds(40), maxLifetime: .seconds(330))) { server in
             let ids = SimulatedVendor.puretalk.sampleIDs(count: 2000)
             let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
             let out = Pipe()

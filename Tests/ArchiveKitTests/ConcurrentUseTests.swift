@@ -5,14 +5,14 @@ import Testing
 import VendorSimulator
 
 /// The archive is a file other processes use while a sync writes to it.
-@Suite(.timeLimit(.minutes(4)))
+@Suite(.timeLimit(.minutes(6)))
 struct ConcurrentUseTests {
     /// The sync reads its list from a pipe the test feeds in chunks, so it is
     /// certainly running (and writing the chunk just sent) while the queries run.
     @Test func showSearchSQLAndExportAnswerWhileASyncWrites() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(latency: .milliseconds(20), maxLifetime: .seconds(110))) { server in
+        try await withSimulator(.init(latency: .milliseconds(20), maxLifetime: .seconds(330))) { server in
             let ids = SimulatedVendor.puretalk.sampleIDs(count: 600)
             let input = Pipe()
             let sync = try CLI.spawn(["sync", "-", "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk),
@@ -67,7 +67,7 @@ struct ConcurrentUseTests {
     @Test func threeSyncsOnOneArchiveAtOnceAllFinishWithEveryCallOnce() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(latency: .milliseconds(5), maxLifetime: .seconds(110))) { server in
+        try await withSimulator(.init(latency: .milliseconds(5), maxLifetime: .seconds(330))) { server in
             let pureTalk = SimulatedVendor.puretalk.sampleIDs(count: 600)
             let puppeteer = SimulatedVendor.puppeteer.sampleIDs(count: 300)
             let lists = [

@@ -5,7 +5,7 @@ import Testing
 import VendorSimulator
 
 /// Faults on our side: the process killed outright, the disk full, the file read-only.
-@Suite(.timeLimit(.minutes(6)))  // the kill test runs four vendors one after another: 167 s on a quiet machine
+@Suite(.timeLimit(.minutes(8)))  // the kill test runs four vendors one after another: 167 s on a quiet machine
 struct CrashSafetyTests {
     /// SIGKILL at random moments of real syncs (300 calls, 10 ms latency):
     /// after every kill the archive is sound, and the next sync completes the
@@ -18,7 +18,7 @@ struct CrashSafetyTests {
     func killNineAtRandomMomentsLosesAndCorruptsNothing(vendor: SimulatedVendor, killCount: Int) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(latency: .milliseconds(10), maxLifetime: .seconds(230))) { server in
+        try await withSimulator(.init(latency: .milliseconds(10), maxLifetime: .seconds(460))) { server in
             let ids = vendor.sampleIDs(count: 300)
             let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
             let env = [vendor.provider.apiKeyVariable: "sim-key"]

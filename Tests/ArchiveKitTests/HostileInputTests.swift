@@ -6,7 +6,7 @@ import VendorSimulator
 
 /// Bad input of every kind gets an error that names it; the run goes on where
 /// that makes sense, nothing crashes, and the archive is unchanged for it.
-@Suite(.timeLimit(.minutes(4)))
+@Suite(.timeLimit(.minutes(6)))
 struct HostileInputTests {
     @Test func hostileLinesOfAnIDListAreReportedByNumberAndTheRestIsSynced() async throws {
         let dir = try TempDirectory()
@@ -112,7 +112,7 @@ struct HostileInputTests {
             let path = dir.path("archive.sqlite")
             let before = try await snapshot(path)
 
-            try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(100))) { hostile in
+            try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330))) { hostile in
                 let result = try CLI.run(["sync", "ids.txt", "--provider", "puretalk", "--base-url", hostile.baseURL(for: .puretalk),
                                           "--refresh", "--max-attempts", "3", "--quiet"], environment: env, in: dir.url)
                 #expect(result.status == 1, "\(result.stderr)")
@@ -231,7 +231,7 @@ struct HostileInputTests {
             }
             let path = dir.path("archive.sqlite")
             let before = try await snapshot(path)
-            try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(100))) { hostile in
+            try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330))) { hostile in
                 let result = try CLI.run(["sync", "ids.txt", "--provider", vendor.provider.rawValue, "--base-url", hostile.baseURL(for: vendor),
                                           "--refresh", "--max-attempts", "3", "--quiet"], environment: env, in: dir.url)
                 #expect(result.status == 1, "\(result.stderr)")

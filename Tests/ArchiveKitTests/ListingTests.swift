@@ -5,7 +5,7 @@ import Testing
 import VendorSimulator
 
 /// `archive ids` and `sync --discover` against the simulator's List Calls.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct ListingTests {
     static let listed = 260  // three PureTalk pages of 100, the last one short
 
@@ -51,7 +51,7 @@ struct ListingTests {
     func idsPrintsExactlyTheCallsInRange(vendor: SimulatedVendor) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(maxLifetime: .seconds(120), listedCalls: Self.listed)) { server in
+        try await withSimulator(.init(maxLifetime: .seconds(330), listedCalls: Self.listed)) { server in
             let env = [vendor.provider.apiKeyVariable: "sim-key"]
             let base = ["ids", "--provider", vendor.provider.rawValue, "--base-url", server.baseURL(for: vendor)]
             let ranged = try CLI.run(base + ["--since", "2025-03-01", "--until", "2025-06-30"], environment: env, in: dir.url)
@@ -77,7 +77,7 @@ struct ListingTests {
     @Test func idsPipedIntoSyncAndDiscoverArchiveTheListedCalls() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(maxLifetime: .seconds(120), listedCalls: Self.listed)) { server in
+        try await withSimulator(.init(maxLifetime: .seconds(330), listedCalls: Self.listed)) { server in
             let pt = server.baseURL(for: .puretalk), pp = server.baseURL(for: .puppeteer), rt = server.baseURL(for: .retell)
             let vc = server.baseURL(for: .vapi)
             let pipeline = """
@@ -124,7 +124,7 @@ struct ListingTests {
         defer { dir.cleanup() }
         let thirdPage = vendor == .puppeteer ? "list:puppeteer:200" : "list:\(vendor.rawValue):3"
         let faults = FaultPlan(scripted: [thirdPage: [.serverError, .unavailable, .serverError]])
-        try await withSimulator(.init(faults: faults, maxLifetime: .seconds(120), listedCalls: Self.listed)) { server in
+        try await withSimulator(.init(faults: faults, maxLifetime: .seconds(330), listedCalls: Self.listed)) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             let (first, client) = try listing(server, vendor, store, query: ListingQuery(), maxAttempts: 3)
             let before = await drain(first)
@@ -152,7 +152,7 @@ struct ListingTests {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let faults = FaultPlan(rate: 0.5, kinds: Fault.transient(slowSeconds: 0.05), maxPerID: 2, seed: 7)
-        try await withSimulator(.init(faults: faults, maxLifetime: .seconds(120), listedCalls: 1000)) { server in
+        try await withSimulator(.init(faults: faults, maxLifetime: .seconds(330), listedCalls: 1000)) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             for vendor in SimulatedVendor.allCases {
                 let (walk, client) = try listing(server, vendor, store, query: ListingQuery(), maxAttempts: 3)
@@ -178,7 +178,7 @@ struct ListingTests {
             return try #require(body?["createdAt"] as? String)
         }.sorted(by: >)
         #expect(created[99] == created[100] || created[199] == created[200], "the simulator should tie a page boundary")
-        try await withSimulator(.init(maxLifetime: .seconds(60), listedCalls: Self.listed)) { server in
+        try await withSimulator(.init(maxLifetime: .seconds(330), listedCalls: Self.listed)) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             let (walk, client) = try listing(server, .vapi, store, query: ListingQuery())
             let listed = await drain(walk)
@@ -196,7 +196,7 @@ struct ListingTests {
     func loopsAndForeignNextPagesStopTheListing(vendor: SimulatedVendor) async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(maxLifetime: .seconds(120), listedCalls: 1000, listingLoopAfterPage: 3)) { server in
+        try await withSimulator(.init(maxLifetime: .seconds(330), listedCalls: 1000, listingLoopAfterPage: 3)) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             let (walk, client) = try listing(server, vendor, store, query: ListingQuery())
             let ids = await drain(walk)
@@ -213,7 +213,7 @@ struct ListingTests {
         try await withSimulator { other in
             let foreign = #"{"count": 500, "next": "http://localhost:\#(other.port)/puretalk/api/calls?page=2", "previous": null, "results": [{"call_id": "a"}]}"#
             let page = Fault.raw(status: 200, headers: ["Content-Type": "application/json"], body: Array(foreign.utf8))
-            try await withSimulator(.init(faults: FaultPlan(scripted: ["list:puretalk:1": [page]]), maxLifetime: .seconds(60))) { server in
+            try await withSimulator(.init(faults: FaultPlan(scripted: ["list:puretalk:1": [page]]), maxLifetime: .seconds(330))) { server in
                 let store = try ArchiveStore.open(path: dir.path("foreign.sqlite"))
                 let (walk, client) = try listing(server, .puretalk, store, query: ListingQuery())
                 #expect(await drain(walk) == ["a"])

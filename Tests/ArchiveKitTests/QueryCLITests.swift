@@ -5,7 +5,7 @@ import Testing
 import VendorSimulator
 
 /// The query commands, run as processes on an archive synced from the simulator.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct QueryCLITests {
     static let perVendor = 60
 

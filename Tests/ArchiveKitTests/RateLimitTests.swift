@@ -7,7 +7,7 @@ import VendorSimulator
 /// The governor's rules, replayed answer by answer on the value type (no
 /// clock involved except where a test passes its own instants, no waiting),
 /// and a sync against a vendor that enforces a rate limit.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct RateLimitTests {
     /// Sends `count` requests and finishes them all with `signal`; returns the window afterwards.
     private func roundTrip(_ rules: inout GovernorRules, _ count: Int, _ signal: GovernorRules.Signal,
@@ -96,7 +96,7 @@ struct RateLimitTests {
     @Test func aSyncAgainstARateLimitedVendorArchivesEveryCallOnce() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(rateLimit: 5, maxLifetime: .seconds(90))) { server in
+        try await withSimulator(.init(rateLimit: 5, maxLifetime: .seconds(330))) { server in
             let store = try ArchiveStore.open(path: dir.path("a.sqlite"))
             let ids = SimulatedVendor.puretalk.sampleIDs(count: 40)
             var configuration = try simulatorSync(server, .puretalk, concurrency: 16, maxAttempts: 20)
@@ -116,7 +116,7 @@ struct RateLimitTests {
     @Test func maxRateHoldsTheSyncToThatPace() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(maxLifetime: .seconds(60))) { server in
+        try await withSimulator(.init(maxLifetime: .seconds(330))) { server in
             let list = try dir.write("ids.txt", SimulatedVendor.puretalk.sampleIDs(count: 21).joined(separator: "\n"))
             let started = ContinuousClock.now
             let result = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk),

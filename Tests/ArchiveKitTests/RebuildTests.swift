@@ -6,7 +6,7 @@ import VendorSimulator
 
 /// `archive rebuild` and migrations that ask for one: normalized tables come
 /// back from the stored bodies alone.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct RebuildTests {
     /// Every normalized row, without local keys and fetch times, as comparable text.
     static func normalizedRows(_ path: String) throws -> [String: [String]] {

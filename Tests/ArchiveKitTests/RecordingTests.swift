@@ -7,7 +7,7 @@ import VendorSimulator
 
 /// Recordings against the simulator: PureTalk's on the API host (a third of
 /// them redirected to storage), PuppeteerAI's behind signed storage links.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct RecordingTests {
     static func sha256(_ bytes: some DataProtocol) -> String {
         SHA256.hash(data: bytes).hex
@@ -82,7 +82,7 @@ struct RecordingTests {
         let refused = ids[0]
         let forbidden = Fault.raw(status: 403, headers: ["Content-Type": "application/xml"], body: Array("<Error><Code>AccessDenied</Code></Error>".utf8))
         let configuration = SimulatorConfiguration(faults: FaultPlan(scripted: ["recording:\(refused)": [forbidden, forbidden]]),
-                                                   maxLifetime: .seconds(120), recordingLinkLifetime: .seconds(600))
+                                                   maxLifetime: .seconds(330), recordingLinkLifetime: .seconds(600))
         try await withSimulator(configuration) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             // Calls first, recordings later: by then every stored link has expired.
@@ -118,7 +118,7 @@ struct RecordingTests {
             "recording:\(ids[0])": [.truncatedBody, .serverError, .connectionReset],
             "recording:\(ids[1])": [.htmlErrorPage, .tooManyRequests(retryAfterSeconds: 0)],
         ]
-        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(120))) { server in
+        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330))) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             var configuration = try simulatorSync(server, .puretalk, maxAttempts: 4)
             configuration.recordings = try RecordingStore(directory: dir.path("recordings"))
@@ -145,7 +145,7 @@ struct RecordingTests {
         defer { dir.cleanup() }
         let ids = SimulatedVendor.puppeteer.sampleIDs(count: 10).filter { CallFactory.hasRecording(.puppeteer, id: $0) }.prefix(4)
         // 4 s per recording: a wide window for the kill, even on a loaded machine.
-        let slow = SimulatorConfiguration(maxLifetime: .seconds(150), recordingSize: 1_200_000, recordingBytesPerSecond: 300_000)
+        let slow = SimulatorConfiguration(maxLifetime: .seconds(330), recordingSize: 1_200_000, recordingBytesPerSecond: 300_000)
         try await withSimulator(slow) { server in
             let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
             let arguments = ["sync", list, "--provider", "puppeteer", "--base-url", server.baseURL(for: .puppeteer),

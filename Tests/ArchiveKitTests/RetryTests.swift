@@ -5,7 +5,7 @@ import VendorSimulator
 
 /// The one retry executor: its rules on their own, and the drifts it fixed
 /// between Get Call, List Calls pages and recordings, against the simulator.
-@Suite(.timeLimit(.minutes(4)))
+@Suite(.timeLimit(.minutes(6)))
 struct RetryTests {
     static func executor(maxAttempts: Int = 3, ceiling: Duration = .milliseconds(20)) -> RetryExecutor {
         RetryExecutor(policy: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2),
@@ -92,7 +92,7 @@ struct RetryTests {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let script: [String: [Fault]] = ["list:puretalk:2": [.tooManyRequests(retryAfterSeconds: 3600)]]
-        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(60), listedCalls: 150)) { server in
+        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330), listedCalls: 150)) { server in
             let run = try CLI.run(["ids", "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk), "--max-retry-after", "0.05"],
                                   environment: ["PURETALK_API_KEY": "sim-key"], in: dir.url)
             #expect(run.status == 0, "\(run.stderr)")
@@ -107,7 +107,7 @@ struct RetryTests {
         defer { dir.cleanup() }
         let id = try #require(SimulatedVendor.puppeteer.sampleIDs(count: 12).first { CallFactory.hasRecording(.puppeteer, id: $0) })
         let script: [String: [Fault]] = ["recording:\(id)": [.tooManyRequests(retryAfterSeconds: 3600)]]
-        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(60))) { server in
+        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330))) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             var configuration = try simulatorSync(server, .puppeteer)
             configuration.retry.retryAfterCeiling = .milliseconds(50)
@@ -128,7 +128,7 @@ struct RetryTests {
         let broken = Array(#"{"count": 1, "next": null, "previous": null, "results": [{"call_id": "bad-"#.utf8) + [0xFF, 0xFE]
             + Array(#"", "status": "ended"}]}"#.utf8)
         let script: [String: [Fault]] = ["list:puretalk:1": [.raw(status: 200, headers: ["Content-Type": "application/json"], body: broken)]]
-        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(60), listedCalls: 120)) { server in
+        try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330), listedCalls: 120)) { server in
             let store = try ArchiveStore.open(path: dir.path("archive.sqlite"))
             let client = VendorClient(provider: .puretalk, baseURL: try BaseURL(server.baseURL(for: .puretalk)), apiKey: "sim-key",
                                       timeout: .seconds(60), concurrency: 1)
@@ -169,7 +169,7 @@ struct RetryTests {
             "list:puretalk:1": [echo(422, "application/json")],          // a List Calls page refused
         ]
         var outputs: [String] = []
-        try await withSimulator(.init(apiKey: key, faults: FaultPlan(scripted: script), maxLifetime: .seconds(60), listedCalls: 10)) { server in
+        try await withSimulator(.init(apiKey: key, faults: FaultPlan(scripted: script), maxLifetime: .seconds(330), listedCalls: 10)) { server in
             let base = server.baseURL(for: .puretalk)
             let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
             let sync = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", base, "--max-attempts", "2", "-v"],

@@ -6,7 +6,7 @@ import VendorSimulator
 
 /// The API key goes to the configured vendor and nowhere else, and the
 /// archive's files are the owner's alone.
-@Suite(.timeLimit(.minutes(4)))
+@Suite(.timeLimit(.minutes(6)))
 struct SecretTests {
     /// Syncs that succeed, fail every way, are rejected and are killed, with a
     /// known key: afterwards no byte of anything the tool wrote holds it.
@@ -28,7 +28,7 @@ struct SecretTests {
                 ids[4]: [.raw(status: 200, headers: [:], body: Array(echoedInACall.utf8))],             // a refused body holding it
             ]
             let config = SimulatorConfiguration(apiKey: key, latency: .milliseconds(10), faults: FaultPlan(scripted: script),
-                                                maxLifetime: .seconds(100))
+                                                maxLifetime: .seconds(330))
             try await withSimulator(config) { vendor in
                 let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
                 let keyFile = try dir.write("key", key + "\n")
@@ -97,7 +97,7 @@ struct SecretTests {
         let header = vendor == .puppeteer ? key : "Bearer \(key)"  // PuppeteerAI takes the raw key
         let echo = { (status: Int) in Fault.raw(status: status, headers: ["Content-Type": "text/html"], body: Array("<p>bad key \(header)</p>".utf8)) }
         let script: [String: [Fault]] = [ids[0]: Array(repeating: echo(500), count: 3), ids[1]: Array(repeating: echo(200), count: 3)]
-        let config = SimulatorConfiguration(apiKey: key, faults: FaultPlan(scripted: script), maxLifetime: .seconds(100))
+        let config = SimulatorConfiguration(apiKey: key, faults: FaultPlan(scripted: script), maxLifetime: .seconds(330))
         var outputs: [String] = []
         try await withSimulator(config) { server in
             let list = try dir.write("ids.txt", ids.joined(separator: "\n"))

@@ -6,13 +6,13 @@ import VendorSimulator
 
 /// A vendor that misbehaves for a long time must cost bounded time, as a user
 /// sees it through the command line.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(6)))
 struct VendorOutageTests {
     @Test func aVendorThatAlwaysFailsStopsTheSyncInBoundedTimeWithExit6() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         let down = FaultPlan(rate: 1, kinds: [.unavailable, .serverError], maxPerID: 1_000)
-        try await withSimulator(.init(faults: down, maxLifetime: .seconds(60))) { server in
+        try await withSimulator(.init(faults: down, maxLifetime: .seconds(330))) { server in
             let ids = SimulatedVendor.puretalk.sampleIDs(count: 500)
             let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
             let result = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", server.baseURL(for: .puretalk),
@@ -42,7 +42,7 @@ struct VendorOutageTests {
         defer { dir.cleanup() }
         let ids = SimulatedVendor.puppeteer.sampleIDs(count: 20)
         let slowDown = FaultPlan(scripted: Dictionary(uniqueKeysWithValues: ids.prefix(3).map { ($0, [Fault.tooManyRequests(retryAfterSeconds: 3600)]) }))
-        try await withSimulator(.init(faults: slowDown, maxLifetime: .seconds(60))) { server in
+        try await withSimulator(.init(faults: slowDown, maxLifetime: .seconds(330))) { server in
             let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
             let result = try CLI.run(["sync", list, "--provider", "puppeteer", "--base-url", server.baseURL(for: .puppeteer),
                                       "--max-retry-after", "0.2", "--quiet"],

@@ -81,7 +81,7 @@ extension PostgresSuites {
 /// `archive copy`, run as a user runs it, between SQLite files and into a real
 /// PostgreSQL server and back: every table's rows, `show --json` of every
 /// call and the raw bodies come back the same.
-@Suite(.timeLimit(.minutes(4)))
+@Suite(.timeLimit(.minutes(6)))
 struct ArchiveCopyTests {
     func sourceArchive(_ dir: TempDirectory) throws -> String {
         try SourceArchive.copy(into: dir)

@@ -6,7 +6,7 @@ import Testing
 /// file it was copied from: the same rows, parameters and refusals, and its
 /// own limits (a READ ONLY transaction, statement_timeout).
 extension PostgresSuites {
-@Suite(.timeLimit(.minutes(3)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
+@Suite(.timeLimit(.minutes(6)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
 struct PostgresQueryTests {
     func sql(_ arguments: [String], db: String, in dir: TempDirectory) throws -> CLI.Result {
         try CLI.run(["sql"] + arguments + ["--db", db], environment: TestPostgres.loginEnvironment, in: dir.url)

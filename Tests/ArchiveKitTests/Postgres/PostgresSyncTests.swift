@@ -11,7 +11,7 @@ import VendorSimulator
 /// `archive copy` into a file and compared with what the simulator sends and
 /// with a sync of the same lists straight into SQLite.
 extension PostgresSuites {
-@Suite(.timeLimit(.minutes(5)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
+@Suite(.timeLimit(.minutes(8)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
 struct PostgresSyncTests {
     static let perVendor = 30
 
@@ -54,7 +54,7 @@ struct PostgresSyncTests {
     @Test func threeSyncsAtOnceWithOverlappingListsArchiveEveryCallOnceExactlyAsSent() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        let config = SimulatorConfiguration(latency: .milliseconds(5), faults: FaultPlan(rate: 0.2), maxLifetime: .seconds(240))
+        let config = SimulatorConfiguration(latency: .milliseconds(5), faults: FaultPlan(rate: 0.2), maxLifetime: .seconds(460))
         try await TestPostgres.withDatabase { url in
             try await withSimulator(config) { server in
                 var expected: [String: String] = [:]
@@ -92,7 +92,7 @@ struct PostgresSyncTests {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
         // 300 calls at 200 ms and concurrency 4 take 15 s at the least: the kill lands mid-run however loaded the machine is.
-        let config = SimulatorConfiguration(latency: .milliseconds(200), maxLifetime: .seconds(240))
+        let config = SimulatorConfiguration(latency: .milliseconds(200), maxLifetime: .seconds(460))
         try await TestPostgres.withDatabase { url in
             try await withSimulator(config) { server in
                 let vendor = SimulatedVendor.vapi
@@ -134,7 +134,7 @@ struct PostgresSyncTests {
         let withNUL = clean.replacingOccurrences(of: "\"content\": \"", with: "\"content\": \"\\u0000")
         #expect(withNUL != clean)
         let config = SimulatorConfiguration(faults: FaultPlan(scripted: [ids[7]: [.raw(status: 200, headers: ["Content-Type": "application/json"], body: Array(withNUL.utf8))]]),
-                                            maxLifetime: .seconds(100))
+                                            maxLifetime: .seconds(330))
         try await TestPostgres.withDatabase { url in
             try await withSimulator(config) { server in
                 let list = try dir.write("ids.txt", ids.joined(separator: "\n"))

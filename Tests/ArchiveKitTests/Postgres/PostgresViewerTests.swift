@@ -6,7 +6,7 @@ import Testing
 /// was copied from: the same pages and JSON, the same keyset paging, the same
 /// recording bytes; only search's ranking may differ.
 extension PostgresSuites {
-@Suite(.timeLimit(.minutes(3)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
+@Suite(.timeLimit(.minutes(6)), .enabled(if: TestPostgres.available, TestPostgres.skipReason))
 struct PostgresViewerTests {
     @Test func theViewerShowsThePostgreSQLArchiveAsItShowsTheFile() async throws {
         try await SourceArchive.withCopyInPostgres { dir, file, url in

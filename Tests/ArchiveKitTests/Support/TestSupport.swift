@@ -6,7 +6,7 @@ import VendorSimulator
 
 /// Runs `body` against a fresh simulator and always stops it afterwards. The
 /// simulator also stops itself after `maxLifetime`, so no test leaves it running.
-func withSimulator<T>(_ configuration: SimulatorConfiguration = .init(maxLifetime: .seconds(120)),
+func withSimulator<T>(_ configuration: SimulatorConfiguration = .init(maxLifetime: .seconds(330)),
                       _ body: (SimulatorServer) async throws -> T) async throws -> T {
     let server = try await SimulatorServer.start(configuration)
     do {

@@ -6,8 +6,8 @@ import Testing
 
 /// `archive serve` run as a person runs it, on a free loopback port: started
 /// by the test, asked over real HTTP, and stopped by the test. It also exits
-/// by itself after seven minutes (`--exit-after`, longer than the browser suite's
-/// six-minute limit), should the test die first.
+/// by itself after nine minutes (`--exit-after`, longer than the browser suite's
+/// eight-minute limit), should the test die first.
 final class ViewerProcess: @unchecked Sendable {
     // Set once in init; read-only afterwards.
     let process: Process
@@ -19,7 +19,7 @@ final class ViewerProcess: @unchecked Sendable {
     init(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws {
         output = Pipe()
         errors = Pipe()
-        process = try CLI.spawn(["serve", "--port", "0", "--exit-after", "420"] + arguments, environment: environment, in: directory,
+        process = try CLI.spawn(["serve", "--port", "0", "--exit-after", "540"] + arguments, environment: environment, in: directory,
                                 stdout: output, stderr: errors)
         let handle = output.fileHandleForReading
         let line = try Self.firstLine(handle, timeout: 30)

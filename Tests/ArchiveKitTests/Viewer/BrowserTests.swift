@@ -8,7 +8,7 @@ import VendorSimulator
 /// the audio from a clicked turn, searches and opens the stats; the pages ask
 /// nothing of any other host and log no console error. Screenshots of each
 /// page go to `.build/browser-screenshots/`.
-@Suite(.serialized, .timeLimit(.minutes(6)),
+@Suite(.serialized, .timeLimit(.minutes(8)),
        .enabled(if: WebDriver.available || ProcessInfo.processInfo.environment["CI"] != nil, "needs chromium and chromium-driver (Debian); .ci/run installs them"))
 struct BrowserTests {
     static let screenshots: String = {

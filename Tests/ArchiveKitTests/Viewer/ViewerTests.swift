@@ -9,7 +9,7 @@ import NIOHTTP1
 /// `archive serve` over real HTTP on loopback, on an archive the demo synced
 /// from the simulator (every vendor, with recordings), compared with what
 /// the CLI prints for the same question.
-@Suite(.serialized, .timeLimit(.minutes(4)))
+@Suite(.serialized, .timeLimit(.minutes(6)))
 struct ViewerTests {
     /// A demo archive (6 calls per vendor, recordings included) in a fresh directory.
     static func demoArchive() throws -> (TempDirectory, String) {
@@ -229,7 +229,7 @@ struct ViewerTests {
     @Test func answersWhileASyncWritesAndSeesWhatItCommits() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        try await withSimulator(.init(latency: .milliseconds(20), maxLifetime: .seconds(110))) { server in
+        try await withSimulator(.init(latency: .milliseconds(20), maxLifetime: .seconds(330))) { server in
             let ids = SimulatedVendor.puretalk.sampleIDs(count: 400)
             let db = dir.path("live.sqlite")
             let env = ["PURETALK_API_KEY": "sim-key"]
