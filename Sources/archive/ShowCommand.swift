@@ -1,6 +1,5 @@
 import ArgumentParser
 import ArchiveKit
-import ArchivePostgres
 import Foundation
 
 struct ShowCommand: AsyncParsableCommand {
@@ -29,17 +28,15 @@ struct ShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let text: String
-        switch try database.location {
-        case .sqlite(let path):
-            text = try await Self.render(id: id, provider: provider, store: try ArchiveStore.openReadOnly(path: path), json: json, raw: raw,
-                                         recordings: recordingOptions.directory(database: database))
-        case .postgres(let location):
-            let (id, provider, json, raw) = (id, provider, json, raw)
-            let recordings = recordingOptions.recordingsDir
-            text = try await PostgresArchive.with(location) { archive in
-                try await Self.render(id: id, provider: provider, store: archive, json: json, raw: raw, recordings: recordings)
-            }
+        // A file's recordings sit beside it by default; a PostgreSQL archive's only where --recordings-dir says.
+        let recordings: String? = if case .sqlite = try database.location {
+            try recordingOptions.directory(database: database)
+        } else {
+            recordingOptions.recordingsDir
+        }
+        let (id, provider, json, raw) = (id, provider, json, raw)
+        let text = try await database.withQueries { store in
+            try await Self.render(id: id, provider: provider, store: store, json: json, raw: raw, recordings: recordings)
         }
         // --raw is byte for byte: no newline is added to the vendor's body.
         FileHandle.standardOutput.write(Data((raw ? text : text + "\n").utf8))

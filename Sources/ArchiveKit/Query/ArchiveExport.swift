@@ -108,7 +108,7 @@ extension ArchiveExport {
             WHERE \(condition.sql) ORDER BY c.started_at NULLS FIRST, c.provider COLLATE "C", c.call_id COLLATE "C" LIMIT ?
             """
         var count = 0
-        try await source.forEachRow(TransferQuery(sql: sql, arguments: condition.values + [limit.map { .integer(Int64($0)) } ?? .null],
+        try await source.forEachRow(TransferQuery(sql: sql, arguments: condition.values + [TransferQuery.limit(limit, .postgres)],
                                                   argumentKinds: condition.kinds + [.integer], resultKinds: kinds)) { row in
             guard let text = try await line(row) else { return }
             output.write(text)
@@ -183,7 +183,7 @@ extension ArchiveExport {
                 """
         }
         let writer = makeWriter(columns.map(\.name))
-        try await source.forEachRow(TransferQuery(sql: sql + " LIMIT ?", arguments: condition.values + [limit.map { .integer(Int64($0)) } ?? .null],
+        try await source.forEachRow(TransferQuery(sql: sql + " LIMIT ?", arguments: condition.values + [TransferQuery.limit(limit, .postgres)],
                                                   argumentKinds: condition.kinds + [.integer], resultKinds: columns.map(\.kind))) {
             writer.write($0.map(Cell.init))
         }

@@ -171,8 +171,7 @@ public enum CallList {
             ORDER BY \(order.sql(dialect))
             LIMIT ?
             """
-        let noLimit: TransferValue = dialect == .sqlite ? .integer(-1) : .null
-        return TransferQuery(sql: sql, arguments: condition.values + [limit.map { .integer(Int64($0)) } ?? noLimit],
+        return TransferQuery(sql: sql, arguments: condition.values + [TransferQuery.limit(limit, dialect)],
                              argumentKinds: condition.kinds + [.integer],
                              resultKinds: [.text, .text, .text, .text, .real, .text, .text, .text]
                                  + (columns == .detailed ? [.text, .boolean, .real] : []))

@@ -111,7 +111,7 @@ public enum CallSearch {
             ORDER BY m.rank DESC, m.started_at DESC NULLS LAST, m.provider COLLATE "C", m.call_id COLLATE "C", m.turn_index NULLS FIRST
             """
         let arguments: [TransferValue] = [.text(tsquery), .text(headline)] + condition.values + condition.values
-            + [limit.map { .integer(Int64($0)) } ?? .null]
+            + [TransferQuery.limit(limit, .postgres)]
         let kinds: [ColumnKind] = [.text, .text] + condition.kinds + condition.kinds + [.integer]
         var result = ResultSet(columns: ["provider", "call_id", "started_at", "role", "turn_index", "snippet", "score"], rows: [])
         try await source.forEachRow(TransferQuery(sql: sql, arguments: arguments, argumentKinds: kinds,

@@ -89,12 +89,12 @@ public enum CallStats {
     public static func compute(_ filter: CallFilter, by grouping: Grouping?, in store: ArchiveStore) throws -> [Group] {
         let scans = Scans(filter, by: grouping, .sqlite)
         return try store.read { db -> [Group] in
-            var tally = Tally(maxCallID: try Int64.fetchOne(db, sql: Scans.maxCallID) ?? 0)
-            let calls = try Row.fetchCursor(db, sql: scans.calls.sql, arguments: StatementArguments(scans.calls.values.map(\.databaseValue)))
+            var tally = Tally(maxCallID: try Int64.fetchOne(db, sql: Scans.maxCallID.sql) ?? 0)
+            let calls = try Row.fetchCursor(db, sql: scans.calls.sql, arguments: scans.calls.statementArguments)
             while let row = try calls.next() { tally.addCall(row) }
-            let turns = try Row.fetchCursor(db, sql: Scans.turns)
+            let turns = try Row.fetchCursor(db, sql: Scans.turns.sql)
             while let row = try turns.next() { tally.addTurn(row) }
-            let samples = try Row.fetchCursor(db, sql: Scans.callSamples)
+            let samples = try Row.fetchCursor(db, sql: Scans.callSamples.sql)
             while let row = try samples.next() { tally.addCallSample(row) }
             return tally.groups()
         }
@@ -104,31 +104,27 @@ public enum CallStats {
     /// three scans, tallied by the same code, so both stores give the same numbers.
     public static func compute(_ filter: CallFilter, by grouping: Grouping?, from source: some RowStream) async throws -> [Group] {
         let scans = Scans(filter, by: grouping, source.dialect)
-        let maxID = try await source.rows(TransferQuery(sql: Scans.maxCallID, arguments: [], argumentKinds: [], resultKinds: [.integer]))
+        let maxID = try await source.rows(Scans.maxCallID)
         var tally = Tally(maxCallID: maxID.first.flatMap { if case .integer(let id) = $0[0] { id } else { nil } } ?? 0)
-        try await source.forEachRow(TransferQuery(sql: scans.calls.sql, arguments: scans.calls.values, argumentKinds: scans.calls.kinds,
-                                                  resultKinds: [.integer, .text, .integer, .boolean, .boolean] + dimensions.map { _ in .text })) {
-            tally.addCall($0)
-        }
-        try await source.forEachRow(TransferQuery(sql: Scans.turns, arguments: [], argumentKinds: [],
-                                                  resultKinds: [.integer, .boolean, .real, .real, .real, .real])) { tally.addTurn($0) }
-        try await source.forEachRow(TransferQuery(sql: Scans.callSamples, arguments: [], argumentKinds: [],
-                                                  resultKinds: [.integer, .text, .real])) { tally.addCallSample($0) }
+        try await source.forEachRow(scans.calls) { tally.addCall($0) }
+        try await source.forEachRow(Scans.turns) { tally.addTurn($0) }
+        try await source.forEachRow(Scans.callSamples) { tally.addCallSample($0) }
         return tally.groups()
     }
 
-    /// The statements of the three scans.
+    /// The statements of the three scans, with their columns' kinds.
     struct Scans {
-        static let maxCallID = "SELECT max(id) FROM calls"
+        static let maxCallID = TransferQuery(sql: "SELECT max(id) FROM calls", arguments: [], argumentKinds: [], resultKinds: [.integer])
         /// Turns and their latency rows share a key (`turn_ref` is the turn's `id`),
         /// so SQLite's join walks both in the same order.
-        static let turns = """
+        static let turns = TransferQuery(sql: """
             SELECT t.call_ref, t.interrupted, l.latency, l.eou_delay, l.llm_latency, l.tts_latency
             FROM transcript_turns t LEFT JOIN turn_latencies l ON l.turn_ref = t.id
-            """
-        static let callSamples = "SELECT call_ref, metric, seconds FROM call_latency_samples"
+            """, arguments: [], argumentKinds: [], resultKinds: [.integer, .boolean, .real, .real, .real, .real])
+        static let callSamples = TransferQuery(sql: "SELECT call_ref, metric, seconds FROM call_latency_samples",
+                                               arguments: [], argumentKinds: [], resultKinds: [.integer, .text, .real])
         /// The filtered calls: id, group key, duration, task and call completion, then `dimensions`.
-        let calls: FilterCondition
+        let calls: TransferQuery
 
         init(_ filter: CallFilter, by grouping: Grouping?, _ dialect: TransferPlan.Dialect) {
             let condition = filter.condition(dialect)
@@ -136,12 +132,13 @@ public enum CallStats {
                 dialect == .sqlite ? "trim(\(column)) = 'complete' COLLATE NOCASE" : "lower(trim(\(column))) = 'complete'"
             }
             let dimensions = CallStats.dimensions.map { "lower(c.\($0))" }.joined(separator: ", ")
-            calls = FilterCondition(sql: """
+            calls = TransferQuery(sql: """
                 SELECT c.id, \(grouping?.expression(dialect) ?? "'all'"), c.duration_ms,
                        \(complete("a.task_completion")), \(complete("a.call_completion")),
                        \(dimensions)
                 FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id WHERE \(condition.sql)
-                """, values: condition.values, kinds: condition.kinds)
+                """, arguments: condition.values, argumentKinds: condition.kinds,
+                resultKinds: [.integer, .text, .integer, .boolean, .boolean] + CallStats.dimensions.map { _ in .text })
         }
     }
 

@@ -184,6 +184,11 @@ public struct TransferQuery: Sendable {
     /// For a read: each result column's kind, in order.
     public var resultKinds: [ColumnKind]
 
+    /// The value bound to a `LIMIT ?`: nil is no limit (SQLite's -1, PostgreSQL's NULL).
+    static func limit(_ limit: Int?, _ dialect: TransferPlan.Dialect) -> TransferValue {
+        limit.map { .integer(Int64($0)) } ?? (dialect == .sqlite ? .integer(-1) : .null)
+    }
+
     /// The arguments, for a statement GRDB runs on SQLite.
     var statementArguments: StatementArguments { StatementArguments(arguments.map(\.databaseValue)) }
 }
