@@ -52,6 +52,19 @@ public enum ArchiveExport {
         String(String.UnicodeScalarView(body.unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : $0 }))
     }
 
+    /// The `WHERE` that keeps a table's rows of the calls `condition` selects,
+    /// through its `provider` and `call_id`; a table without them cannot be filtered.
+    static func callRows(of table: String, columns: [String], condition: String) throws -> String {
+        guard columns.contains("provider") && columns.contains("call_id") else {
+            throw QueryError.parameter("\(table) has no provider and call_id columns, so the call filters cannot apply to it; export it without filters.")
+        }
+        return """
+             WHERE (t.provider, t.call_id) IN (
+                SELECT c.provider, c.call_id FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id
+                WHERE \(condition))
+            """
+    }
+
     /// The tables and views `--table` accepts: the schema's own, without
     /// SQLite's, GRDB's or the full-text index internals.
     public static func exportableTables(in store: ArchiveStore) throws -> [String] {
@@ -79,15 +92,8 @@ public enum ArchiveExport {
             var sql = "SELECT * FROM \(quoted) t"
             var arguments = StatementArguments()
             if !filter.isEmpty {
-                guard columns.contains("provider") && columns.contains("call_id") else {
-                    throw QueryError.parameter("\(name) has no provider and call_id columns, so the call filters cannot apply to it; export it without filters.")
-                }
                 let (condition, filterArguments) = filter.condition()
-                sql += """
-                     WHERE (t.provider, t.call_id) IN (
-                        SELECT c.provider, c.call_id FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id
-                        WHERE \(condition))
-                    """
+                sql += try callRows(of: name, columns: columns, condition: condition)
                 arguments = filterArguments
             }
             return (sql + " LIMIT ?", arguments + [limit ?? -1])
@@ -172,15 +178,8 @@ extension ArchiveExport {
         var sql = "SELECT \(columns.map { plan.readExpression("t.\"\($0.name)\"", $0.kind) }.joined(separator: ", ")) FROM \(quoted) t"
         var condition = FilterCondition(sql: "", values: [], kinds: [])
         if !filter.isEmpty {
-            guard columns.contains(where: { $0.name == "provider" }) && columns.contains(where: { $0.name == "call_id" }) else {
-                throw QueryError.parameter("\(name) has no provider and call_id columns, so the call filters cannot apply to it; export it without filters.")
-            }
             condition = filter.condition(.postgres)
-            sql += """
-                 WHERE (t.provider, t.call_id) IN (
-                    SELECT c.provider, c.call_id FROM calls c LEFT JOIN call_analysis a ON a.call_ref = c.id
-                    WHERE \(condition.sql))
-                """
+            sql += try callRows(of: name, columns: columns.map(\.name), condition: condition.sql)
         }
         let writer = makeWriter(columns.map(\.name))
         try await source.forEachRow(TransferQuery(sql: sql + " LIMIT ?", arguments: condition.values + [TransferQuery.limit(limit, .postgres)],
