@@ -33,4 +33,8 @@ extension PostgresArchive: CallQueries, ViewerSource, RowStream {
     public func recording(sha256: String) async throws -> RecordingRow? {
         try await RecordingRow.load(sha256: sha256, from: self)
     }
+
+    public func recording(callID: String, provider: Provider?, variant: RecordingVariant) async throws -> [RecordingRow] {
+        try await RecordingRow.load(callID: callID, provider: provider, variant: variant, from: self)
+    }
 }

@@ -40,6 +40,17 @@ extension PostgresArchive: SyncStore {
         return links
     }
 
+    public func callsMissingRecordings(provider: Provider, after afterID: String?, limit: Int) async throws -> [String] {
+        let query: PostgresQuery = """
+            SELECT call_id FROM calls c
+            WHERE provider = \(provider.rawValue) AND call_id COLLATE "C" > \(afterID ?? "") AND (is_final OR ended_at IS NOT NULL)
+              AND recording_url IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_ref = c.id AND r.variant = 'mono')
+            ORDER BY call_id COLLATE "C" LIMIT \(limit)
+            """
+        return try await rows(query, kinds: [.text]).compactMap { row in if case .text(let id) = row[0] { id } else { nil } }
+    }
+
     public func archivedRecordings(provider: Provider, among ids: [String]) async throws -> Set<String> {
         try await callIDs("SELECT call_id FROM recordings WHERE provider = $1 AND call_id = ANY($2) AND variant = 'mono'", provider, ids)
     }
@@ -138,9 +149,9 @@ extension PostgresArchive: SyncStore {
         }
     }
 
-    /// A `TransferQuery` on the pool (a statement of its own).
-    func run(_ query: TransferQuery) async throws -> [[TransferValue]] {
-        try await rows(Self.postgresQuery(query), kinds: query.resultKinds)
+    /// A `TransferQuery` on the pool (a statement of its own), or on `connection`.
+    func run(_ query: TransferQuery, on connection: PostgresConnection? = nil) async throws -> [[TransferValue]] {
+        try await rows(Self.postgresQuery(query), kinds: query.resultKinds, on: connection)
     }
 
     private func callIDs(_ sql: String, _ provider: Provider, _ ids: [String]) async throws -> Set<String> {
@@ -175,14 +186,14 @@ extension PostgresArchive: SyncStore {
 }
 
 /// Statements on one connection, inside the batch's transaction.
-private struct ConnectionRunner: StatementRunner {
+struct ConnectionRunner: StatementRunner {
     let archive: PostgresArchive
     let connection: PostgresConnection
     /// A row the upsert inserted has no deleting transaction yet.
     var insertedRowExpression: String? { "(xmax = 0)" }
 
     func run(_ statement: TransferQuery) async throws -> [[TransferValue]] {
-        try await archive.rows(PostgresArchive.postgresQuery(statement), kinds: statement.resultKinds, on: connection)
+        try await archive.run(statement, on: connection)
     }
 
     func run(_ sql: String) async throws -> [[TransferValue]] {

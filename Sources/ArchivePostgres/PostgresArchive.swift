@@ -61,7 +61,10 @@ public final class PostgresArchive: Sendable {
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask { await archive.client.run() }
             defer { group.cancelAll() }
-            if migrating { try await PostgresMigrator(archive: archive).migrate() }
+            if migrating {
+                try await PostgresMigrator(archive: archive).migrate()
+                try await archive.runPendingWork()
+            }
             return try await body(archive)
         }
     }

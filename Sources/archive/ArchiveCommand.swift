@@ -9,7 +9,7 @@ import Logging
 struct ArchiveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive",
-        abstract: "Keep a local, offline, queryable SQLite archive of voice-AI agent calls.",
+        abstract: "Keep an offline, queryable archive of voice-AI agent calls: an SQLite file, or a PostgreSQL database a team shares.",
         discussion: """
             Exit codes: 0 success; 1 some IDs failed or the call is not archived; 2 usage or input error; \
             3 the vendor rejected the API key; 4 the archive database cannot be used; 5 a query hit --timeout; \
@@ -25,7 +25,7 @@ struct ArchiveCommand: AsyncParsableCommand {
 
 /// Options every subcommand shares.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL (every command but ids, sync --discover, recordings, recording and rebuild, so far).",
+    @Option(name: .long, help: ArgumentHelp("The archive: an SQLite file, or a postgres:// URL.",
                                             discussion: "Default: $ARCHIVE_DB, else archive.sqlite in the current directory.", valueName: "path-or-url"))
     var db: String?
 
@@ -36,7 +36,7 @@ struct DatabaseOptions: ParsableArguments {
         return "archive.sqlite"
     }
 
-    /// The archive, for the commands that work on either store.
+    /// The archive: a file or a server.
     var location: StoreLocation {
         get throws { try StoreLocation.parse(Self.named(db)) }
     }
@@ -52,15 +52,24 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// The SQLite file. A PostgreSQL URL is recognised here, so it is never
-    /// taken for a file name (nor its password printed in a "no archive at …" message).
-    var path: String {
+    /// Opens the archive for the commands that write into it (`sync`, `ids`,
+    /// `recordings`), whichever store it is, migrating it forward, and runs `body` on it.
+    func withStore<T: Sendable>(_ body: (any SyncStore & ListingStore) async throws -> T) async throws -> T {
+        switch try location {
+        case .sqlite(let path):
+            return try await body(try ArchiveStore.open(path: path))
+        case .postgres(let location):
+            return try await PostgresArchive.with(location) { try await body($0) }
+        }
+    }
+
+    /// The archive as a summary names it: the file's path, or the URL without its password.
+    var displayName: String {
         get throws {
-            let named = Self.named(db)
-            if case .postgres(let location) = try StoreLocation.parse(named) {
-                throw StoreLocationError.postgresNotSupported(location: location.description)
+            switch try location {
+            case .sqlite(let path): path
+            case .postgres(let location): location.description
             }
-            return named
         }
     }
 }

@@ -24,18 +24,20 @@ struct IDsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try vendor.endpoint()
-        let store = try ArchiveStore.open(path: database.path)
-        let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
-                                  timeout: vendor.timeoutDuration, concurrency: 1)
-        let calls = CallListing(store: store, client: client, query: try listing.query(), policy: vendor.retry,
-                                logger: SyncRunner.logger(verbose: output.verbose), restart: listing.restart)
-        // Page by page, so a sync reading the pipe starts on the first page's IDs.
-        while let lines = await calls.next() {
-            var text = ""
-            for case .id(let id, _) in lines { text += id + "\n" }
-            FileHandle.standardOutput.write(Data(text.utf8))
+        let failure = try await database.withStore { store in
+            let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
+                                      timeout: vendor.timeoutDuration, concurrency: 1)
+            let calls = CallListing(store: store, client: client, query: try listing.query(), policy: vendor.retry,
+                                    logger: SyncRunner.logger(verbose: output.verbose), restart: listing.restart)
+            // Page by page, so a sync reading the pipe starts on the first page's IDs.
+            while let lines = await calls.next() {
+                var text = ""
+                for case .id(let id, _) in lines { text += id + "\n" }
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+            await client.shutdown()
+            return await ListingReport.finish(calls, provider: vendor.provider, quiet: output.quiet)
         }
-        await client.shutdown()
-        if let failure = await ListingReport.finish(calls, provider: vendor.provider, quiet: output.quiet) { throw failure }
+        if let failure { throw failure }
     }
 }

@@ -24,18 +24,22 @@ struct RecordingsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try vendor.endpoint()
-        let store = try ArchiveStore.open(path: database.path)
-        let configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: false, source: "recordings",
-                                              recordings: try recordingOptions.open(database: database))
-        let missing = MissingRecordingsSource(store: store, provider: vendor.provider)
-        let failure = try await SyncRunner.run(configuration, store: store, source: missing, databasePath: database.path,
-                                               logger: SyncRunner.logger(verbose: output.verbose), progress: !output.quiet)
-        if let storeFailure = await missing.failure { throw storeFailure }
+        // A usage error (no --recordings-dir for PostgreSQL) comes before the archive is opened.
+        let recordingsDirectory = try recordingOptions.directory(database: database)
+        let failure = try await database.withStore { store in
+            let configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: false, source: "recordings",
+                                                  recordings: try RecordingStore(directory: recordingsDirectory))
+            let missing = MissingRecordingsSource(store: store, provider: vendor.provider)
+            let failure = try await SyncRunner.run(configuration, store: store, source: missing, databasePath: try database.displayName,
+                                                   logger: SyncRunner.logger(verbose: output.verbose), progress: !output.quiet)
+            if let storeFailure = await missing.failure { throw storeFailure }
+            return failure
+        }
         if let failure { throw failure }
     }
 }
 
-struct RecordingCommand: ParsableCommand {
+struct RecordingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recording",
         abstract: "Copy one call's archived recording out of the archive, checking its SHA-256 on the way.")
@@ -56,9 +60,10 @@ struct RecordingCommand: ParsableCommand {
 
     @OptionGroup var recordingOptions: RecordingOptions
 
-    func run() throws {
-        let path = try database.path
-        let rows = try ArchiveStore.openReadOnly(path: path).recording(callID: id, provider: provider, variant: variant)
+    func run() async throws {
+        let (rows, archive) = try await database.withQueries { queries in
+            (try await queries.recording(callID: id, provider: provider, variant: variant), queries.name)
+        }
         guard rows.count < 2 else {
             throw CommandFailure("several vendors have a recording for a call \(id.debugDescription); pass --provider to choose.", .usage)
         }
@@ -67,7 +72,7 @@ struct RecordingCommand: ParsableCommand {
                 ? "Fetch it with 'archive recordings --provider \(provider?.rawValue ?? "<vendor>")'"
                 : "Fetch it with 'archive sync --refresh --two-party-recordings' on its ID"
             throw CommandFailure("""
-                no archived \(variant == .mono ? "" : variant.rawValue + " ")recording for call \(id.debugDescription) in \(path). \
+                no archived \(variant == .mono ? "" : variant.rawValue + " ")recording for call \(id.debugDescription) in \(archive). \
                 \(fetch), or check --db.
                 """, .someFailed)
         }

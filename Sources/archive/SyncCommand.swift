@@ -66,54 +66,28 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try vendor.endpoint()
-        if case .postgres(let location) = try database.location {
-            try await syncIntoPostgres(location, endpoint: endpoint)
-            return
-        }
-        let store = try ArchiveStore.open(path: database.path)
-        let recordingStore = archivesRecordings ? try recordingOptions.open(database: database) : nil
-        let logger = SyncRunner.logger(verbose: output.verbose)
-        let query = try listing.query()
-        var configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: refresh,
-                                              source: discover ? "list-calls?" + query.canonical : source ?? "-",
-                                              recordings: recordingStore)
-        configuration.twoPartyRecordings = twoPartyRecordings
-        guard discover else {
-            let ids = try IDListSource(path: source ?? "-")
-            if let failure = try await SyncRunner.run(configuration, store: store, source: ids, databasePath: database.path,
-                                                      logger: logger, progress: !output.quiet) {
-                throw failure
+        // A usage error (no --recordings-dir for PostgreSQL) comes before the archive is opened.
+        let recordingsDirectory = archivesRecordings ? try recordingOptions.directory(database: database) : nil
+        let failure = try await database.withStore { store in
+            let recordingStore = try recordingsDirectory.map { try RecordingStore(directory: $0) }
+            let logger = SyncRunner.logger(verbose: output.verbose)
+            let query = try listing.query()
+            var configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: refresh,
+                                                  source: discover ? "list-calls?" + query.canonical : source ?? "-",
+                                                  recordings: recordingStore)
+            configuration.twoPartyRecordings = twoPartyRecordings
+            guard discover else {
+                return try await SyncRunner.run(configuration, store: store, source: try IDListSource(path: source ?? "-"),
+                                                databasePath: try database.displayName, logger: logger, progress: !output.quiet)
             }
-            return
-        }
-        let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
-                                  timeout: vendor.timeoutDuration, concurrency: 1)
-        let calls = CallListing(store: store, client: client, query: query, policy: vendor.retry,
-                                logger: logger, restart: listing.restart)
-        let failure = try await SyncRunner.run(configuration, store: store, source: calls, databasePath: database.path,
-                                               logger: logger, progress: !output.quiet)
-        await client.shutdown()
-        if let failure = await ListingReport.finish(calls, provider: vendor.provider, after: failure, quiet: false) {
-            throw failure
-        }
-    }
-}
-
-extension SyncCommand {
-    /// An ID list into a PostgreSQL archive. `--discover` keeps its listing's
-    /// progress in the archive, which only the SQLite store does so far.
-    private func syncIntoPostgres(_ location: PostgresLocation, endpoint: (baseURL: BaseURL, apiKey: String)) async throws {
-        guard !discover else {
-            throw CommandFailure("--discover works with an SQLite archive only so far; list the IDs with 'archive ids --db FILE' and pipe them into 'archive sync - --db \(location)'.", .usage)
-        }
-        let recordingStore = archivesRecordings ? try recordingOptions.open(database: database) : nil
-        var configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: refresh, source: source ?? "-",
-                                              recordings: recordingStore)
-        configuration.twoPartyRecordings = twoPartyRecordings
-        let ids = try IDListSource(path: source ?? "-")
-        let failure = try await PostgresArchive.with(location) { archive in
-            try await SyncRunner.run(configuration, store: archive, source: ids, databasePath: location.description,
-                                     logger: SyncRunner.logger(verbose: output.verbose), progress: !output.quiet)
+            let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
+                                      timeout: vendor.timeoutDuration, concurrency: 1)
+            let calls = CallListing(store: store, client: client, query: query, policy: vendor.retry,
+                                    logger: logger, restart: listing.restart)
+            let failure = try await SyncRunner.run(configuration, store: store, source: calls, databasePath: try database.displayName,
+                                                   logger: logger, progress: !output.quiet)
+            await client.shutdown()
+            return await ListingReport.finish(calls, provider: vendor.provider, after: failure, quiet: false)
         }
         if let failure { throw failure }
     }

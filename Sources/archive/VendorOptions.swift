@@ -73,15 +73,12 @@ struct RecordingOptions: ParsableArguments {
     /// PostgreSQL archive has no file to sit beside: it needs the option.
     func directory(database: DatabaseOptions) throws -> String {
         if let recordingsDir { return recordingsDir }
-        if case .postgres = try database.location {
+        switch try database.location {
+        case .sqlite(let path):
+            return RecordingStore.defaultDirectory(forDatabase: path)
+        case .postgres:
             throw CommandFailure("a PostgreSQL archive keeps its recordings in a directory of your choosing: pass --recordings-dir (a shared mount, for a team).", .usage)
         }
-        return try RecordingStore.defaultDirectory(forDatabase: database.path)
-    }
-
-    /// Opens (creating) the store; a `RecordingStoreError` (exit 4) names the directory.
-    func open(database: DatabaseOptions) throws -> RecordingStore {
-        try RecordingStore(directory: directory(database: database))
     }
 }
 

@@ -7,6 +7,8 @@ public protocol CallReader: Sendable {
     var name: String { get }
     func providers(holding id: String) async throws -> [Provider]
     func storedCall(provider: Provider, id: String) async throws -> StoredCall?
+    /// A call's archived recording in one variant; several rows when several vendors use the ID and `provider` is nil.
+    func recording(callID: String, provider: Provider?, variant: RecordingVariant) async throws -> [RecordingRow]
 }
 
 extension ArchiveStore: CallReader {
@@ -52,6 +54,14 @@ extension RecordingRow {
     public static func load(sha256: String, from source: some TransferRowSource) async throws -> RecordingRow? {
         let plan = TransferPlan(source.dialect)
         return try await source.namedRows(.recordings, plan.recording(sha256: sha256)).first.map { try RecordingRow(row: Row($0)) }
+    }
+
+    /// A call's recording rows in one variant, from a store other than SQLite.
+    public static func load(callID: String, provider: Provider?, variant: RecordingVariant,
+                            from source: some TransferRowSource) async throws -> [RecordingRow] {
+        let plan = TransferPlan(source.dialect)
+        return try await source.namedRows(.recordings, plan.recordings(callID: callID, provider: provider, variant: variant))
+            .map { try RecordingRow(row: Row($0)) }
     }
 }
 

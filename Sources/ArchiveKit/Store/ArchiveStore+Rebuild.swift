@@ -1,13 +1,6 @@
 import Foundation
 import GRDB
 
-/// What a rebuild did.
-public struct RebuildReport: Sendable {
-    public var calls = 0
-    /// Calls whose stored body no longer decodes, or does not name the call; their rows were left as they were.
-    public var failed: [(provider: String, callID: String, error: String)] = []
-}
-
 extension ArchiveStore {
     /// Re-derives every normalized table (calls' columns, turns, latencies,
     /// analysis, fields, and the full-text indexes) from `calls.raw_json`,
@@ -29,31 +22,19 @@ extension ArchiveStore {
             var indexing = SearchIndexing(db, threshold: threshold)
             var after: Int64 = 0
             while true {
-                let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT id, provider, call_id, raw_json, fetched_at FROM calls WHERE id > ? ORDER BY id LIMIT ?
-                    """), arguments: [after, batchSize])
+                let rows = try Self.rows(db, RebuildStatements.page(after: after, limit: batchSize, in: TransferPlan(.sqlite)))
+                    .compactMap(RebuildStatements.StoredCall.init(values:))
                 for row in rows {
-                    let providerName: String = row["provider"], callID: String = row["call_id"]
-                    guard let provider = Provider(rawValue: providerName) else { continue }
-                    do {
-                        let call = try provider.adapter.decode(body: row["raw_json"], requestedID: callID)
-                        // A placeholder body (`{}`) decodes to an empty call: it must not wipe the rows.
-                        guard call.bodyNamesCall else {
-                            report.failed.append((providerName, callID, "the stored body does not name this call, so there is nothing to derive from it"))
-                            continue
-                        }
-                        try Self.rederive(call, callRef: row["id"], fetchedAt: row["fetched_at"], indexing: &indexing, db: db)
-                        report.calls += 1
-                    } catch let error as DecodeError {
-                        report.failed.append((providerName, callID, error.description))
-                    }
+                    after = row.id
+                    guard let call = report.derive(row) else { continue }
+                    try Self.rederive(call, callRef: row.id, fetchedAt: row.fetchedAt, indexing: &indexing, db: db)
+                    report.calls += 1
                 }
                 progress?(report.calls)
-                guard let last = rows.last, rows.count == batchSize else { break }
-                after = last["id"]
+                guard rows.count == batchSize else { break }
             }
             try indexing.resume()
-            try db.execute(sql: "DELETE FROM pending_work WHERE task = 'rebuild'")
+            try Self.execute(db, RebuildStatements.finished)
             return report
         }
     }
@@ -155,7 +136,7 @@ extension ArchiveStore {
 
     /// Runs a rebuild a migration asked for (`pending_work`), if any.
     func runPendingWork() throws {
-        let pending = try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM pending_work WHERE task = 'rebuild'") ?? false }
+        let pending = try read { db in try !Self.rows(db, RebuildStatements.pending).isEmpty }
         if pending { try rebuild() }
     }
 }

@@ -78,7 +78,6 @@ extension ArchiveStore {
         }
     }
 
-    /// The archived recording of a call in one variant; `provider` is needed only when several vendors use the ID.
     /// The archived recording with these bytes, if the `recordings` table lists
     /// one: the viewer serves a file only through this row, never by a path.
     public func recording(sha256: String) throws -> RecordingRow? {
@@ -87,6 +86,7 @@ extension ArchiveStore {
         }
     }
 
+    /// The archived recording of a call in one variant; `provider` is needed only when several vendors use the ID.
     public func recording(callID: String, provider: Provider? = nil, variant: RecordingVariant = .mono) throws -> [RecordingRow] {
         try read { db in
             try RecordingRow.fetchAll(db, sql: "SELECT * FROM recordings WHERE call_id = ? AND (? IS NULL OR provider = ?) AND variant = ?",

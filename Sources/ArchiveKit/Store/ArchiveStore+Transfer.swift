@@ -24,8 +24,9 @@ extension ArchiveStore: TransferEndpoint {
         }
     }
 
-    private static func rows(_ db: Database, _ query: TransferQuery) throws -> [[TransferValue]] {
-        let cursor = try Row.fetchCursor(db, sql: query.sql, arguments: arguments(query))
+    /// Runs `query` on SQLite and returns its rows (the store's one way to run a `TransferQuery`).
+    static func rows(_ db: Database, _ query: TransferQuery) throws -> [[TransferValue]] {
+        let cursor = try Row.fetchCursor(db, sql: query.sql, arguments: query.statementArguments)
         var rows: [[TransferValue]] = []
         while let row = try cursor.next() {
             rows.append(row.databaseValues.map(TransferValue.init))
@@ -33,12 +34,8 @@ extension ArchiveStore: TransferEndpoint {
         return rows
     }
 
-    private static func execute(_ db: Database, _ query: TransferQuery) throws {
-        try db.execute(sql: query.sql, arguments: arguments(query))
-    }
-
-    private static func arguments(_ query: TransferQuery) -> StatementArguments {
-        StatementArguments(query.arguments.map(\.databaseValue))
+    static func execute(_ db: Database, _ query: TransferQuery) throws {
+        try db.execute(sql: query.sql, arguments: query.statementArguments)
     }
 }
 

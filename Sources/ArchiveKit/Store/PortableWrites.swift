@@ -21,7 +21,9 @@ public protocol StatementRunner {
 public enum PortableWrites {
     /// Stores `call` and replaces its derived rows (its recordings stay), as
     /// `ArchiveStore.upsert` does; the caller holds the transaction and the call's savepoint.
-    public static func upsert(_ call: NormalizedCall, fetchedAt: String, on runner: some StatementRunner) async throws {
+    /// A sync clears the call's `sync_failures` (it has arrived); a rebuild, which fetched nothing, keeps them.
+    public static func upsert(_ call: NormalizedCall, fetchedAt: String, keepingFailures: Bool = false,
+                              on runner: some StatementRunner) async throws {
         let call = ArchiveStore.stamped(call, fetchedAt: fetchedAt)
         let inserted = runner.insertedRowExpression
         let returned = try await runner.run(statement(NormalizedCall.upsertSQL + (inserted.map { ", " + $0 } ?? ""), table: .calls,
@@ -33,9 +35,11 @@ public enum PortableWrites {
             _ = try await runner.run(TransferQuery(sql: "DELETE FROM \(table) WHERE call_ref = ?", arguments: [.integer(callRef)],
                                                    argumentKinds: [.integer], resultKinds: []))
         }
-        _ = try await runner.run(TransferQuery(sql: "DELETE FROM sync_failures WHERE provider = ? AND call_id = ?",
-                                               arguments: [.text(call.provider.rawValue), .text(call.callID)],
-                                               argumentKinds: [.text, .text], resultKinds: []))
+        if !keepingFailures {
+            _ = try await runner.run(TransferQuery(sql: "DELETE FROM sync_failures WHERE provider = ? AND call_id = ?",
+                                                   arguments: [.text(call.provider.rawValue), .text(call.callID)],
+                                                   argumentKinds: [.text, .text], resultKinds: []))
+        }
         let parent: [DatabaseValue] = [callRef.databaseValue, call.provider.databaseValue, call.callID.databaseValue]
         var turnRefs: [Int: Int64] = [:]
         for rows in try await insert(NormalizedCall.Turn.self, .transcriptTurns, call.turns, returning: " RETURNING id, turn_index",

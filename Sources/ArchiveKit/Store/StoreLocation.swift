@@ -150,15 +150,11 @@ enum PasswordFile {
 public enum StoreLocationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The URL as shown (its password replaced), and what is wrong with it.
     case malformed(String, reason: String)
-    /// A command that does not work on a PostgreSQL archive yet.
-    case postgresNotSupported(location: String)
 
     public var description: String {
         switch self {
         case .malformed(let url, let reason):
             "cannot use \(url) as an archive: \(reason)."
-        case .postgresNotSupported(let location):
-            "this command does not work on a PostgreSQL archive yet (\(location)): 'archive sync' (from an ID list), 'show', 'sql' and 'copy' do, the others need an SQLite file. Copy the archive into one with 'archive copy --from \(location) --to archive.sqlite'."
         }
     }
 }

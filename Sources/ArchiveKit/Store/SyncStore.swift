@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the sync engine needs of an archive: its runs, which calls it holds
-/// already, and the writer's batches. The SQLite store (`ArchiveStore`) and
+/// already and which lack their recording, and the writer's batches. The SQLite store (`ArchiveStore`) and
 /// the PostgreSQL store (`PostgresArchive`) implement it; the engine does not
 /// know which one it has.
 public protocol SyncStore: Sendable {
@@ -12,6 +12,9 @@ public protocol SyncStore: Sendable {
     func finalIDs(provider: Provider, among ids: [String]) async throws -> Set<String>
     /// The recording links of those `ids` archived final with a link but without their mono recording.
     func missingRecordings(provider: Provider, among ids: Set<String>) async throws -> [String: String]
+    /// `archive recordings`' next page: IDs after `afterID` of calls that have ended with a
+    /// recording link but without their mono recording, in ID order.
+    func callsMissingRecordings(provider: Provider, after afterID: String?, limit: Int) async throws -> [String]
     /// Which of `ids` have their mono recording archived.
     func archivedRecordings(provider: Provider, among ids: [String]) async throws -> Set<String>
     /// Writes a batch in one transaction, each call whole or not at all; returns

@@ -37,9 +37,7 @@ extension StoreError: UserFacingError {
 }
 
 extension StoreLocationError: UserFacingError {
-    public var exitStatus: ExitStatus {
-        if case .malformed = self { .usage } else { .database }
-    }
+    public var exitStatus: ExitStatus { .usage }
 }
 
 extension RecordingStoreError: UserFacingError {

@@ -26,7 +26,7 @@ public actor CallListing: IDSource {
         public var retryAfterCapped = 0
     }
 
-    private let store: ArchiveStore
+    private let store: any ListingStore
     private let client: VendorClient
     private let query: ListingQuery
     private let retry: RetryExecutor
@@ -55,7 +55,7 @@ public actor CallListing: IDSource {
     /// Why the listing stopped early; nil while it runs or once it has finished.
     public private(set) var failure: ListingError?
 
-    public init(store: ArchiveStore, client: VendorClient, query: ListingQuery, policy: RetryPolicy, logger: Logger,
+    public init(store: any ListingStore, client: VendorClient, query: ListingQuery, policy: RetryPolicy, logger: Logger,
                 restart: Bool = false) {
         self.store = store
         self.client = client
@@ -69,13 +69,13 @@ public actor CallListing: IDSource {
             while true {
                 switch stage {
                 case .notStarted:
-                    let (listing, resumed) = try store.startListing(
-                        provider: client.provider, baseURL: client.baseURL.description, query: query.canonical, restart: restart)
+                    let (listing, resumed) = try await store.startListing(
+                        provider: client.provider, baseURL: client.baseURL.description, query: query.canonical, restart: restart, at: Date())
                     walked.resumed = resumed
                     walked.pages = listing.pages
                     stage = resumed ? .replaying(listing: listing, after: 0) : .listing(listing: listing, next: nil)
                 case .replaying(let listing, let after):
-                    if let replayed = try replay(listing, after: after) { return replayed }
+                    if let replayed = try await replay(listing, after: after) { return replayed }
                 case .listing(let listing, let next):
                     if let listed = try await listPage(listing, next: next), !listed.isEmpty { return listed }
                 case .done:
@@ -86,7 +86,7 @@ public actor CallListing: IDSource {
             failure = error
         } catch is CancellationError {
             failure = nil
-        } catch let error as StoreError {
+        } catch let error as any UserFacingError {  // the archive's own: SQLite's or PostgreSQL's
             failure = .failed(error.description)
         } catch {
             failure = .failed("\(error)")
@@ -97,8 +97,8 @@ public actor CallListing: IDSource {
 
     /// The next IDs an interrupted listing had listed, from the archive; nil
     /// once they are all out, and listing goes on from the saved page.
-    private func replay(_ listing: ListingProgress, after: Int) throws -> [IDLine]? {
-        let saved = try store.listedIDs(listing.listingID, after: after, limit: 1000)
+    private func replay(_ listing: ListingProgress, after: Int) async throws -> [IDLine]? {
+        let saved = try await store.listedIDs(listing.listingID, after: after, limit: 1000)
         guard let last = saved.last else {
             stage = .listing(listing: listing, next: listing.nextPage)
             return nil
@@ -131,7 +131,7 @@ public actor CallListing: IDSource {
         }
         let nextToken = try checkedNext(page)
         listing.pages += 1
-        try store.savePage(listing.listingID, ids: fresh, firstPosition: listing.ids + 1, next: nextToken, pages: listing.pages)
+        try await store.savePage(listing.listingID, ids: fresh, firstPosition: listing.ids + 1, next: nextToken, pages: listing.pages, at: Date())
         let first = listing.ids + 1
         listing.ids += fresh.count
         walked.pages = listing.pages

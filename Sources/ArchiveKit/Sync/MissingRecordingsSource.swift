@@ -4,15 +4,15 @@
 /// their stored link (skipping their Get Call), and fetches the others again
 /// first, as any sync does.
 public actor MissingRecordingsSource: IDSource {
-    private let store: ArchiveStore
+    private let store: any SyncStore
     private let provider: Provider
     private var after: String?
     private var finished = false
     private var position = 0
-    /// Why reading the archive failed, if it did.
-    public private(set) var failure: (any UserFacingError)?
+    /// Why reading the archive failed, if it did (either store phrases its errors for people).
+    public private(set) var failure: (any Error)?
 
-    public init(store: ArchiveStore, provider: Provider) {
+    public init(store: any SyncStore, provider: Provider) {
         self.store = store
         self.provider = provider
     }
@@ -20,7 +20,7 @@ public actor MissingRecordingsSource: IDSource {
     public func next() async -> [IDLine]? {
         guard !finished else { return nil }
         do {
-            let ids = try store.callsMissingRecordings(provider: provider, after: after, limit: 500)
+            let ids = try await store.callsMissingRecordings(provider: provider, after: after, limit: 500)
             guard let last = ids.last else {
                 finished = true
                 return nil
@@ -29,7 +29,7 @@ public actor MissingRecordingsSource: IDSource {
             defer { position += ids.count }
             return ids.enumerated().map { .id($1, line: position + $0 + 1) }
         } catch {
-            failure = error as? any UserFacingError ?? StoreError(error, path: store.path ?? ":memory:")
+            failure = error
             finished = true
             return nil
         }

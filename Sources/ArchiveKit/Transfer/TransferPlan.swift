@@ -67,10 +67,23 @@ public struct TransferPlan: Sendable {
 
     /// The first recording row with these bytes (as `ArchiveStore.recording(sha256:)` picks it).
     public func recording(sha256: String) -> TransferQuery {
+        recordings { q in "t.sha256 = \(q.bind(.text(sha256), .text)) ORDER BY t.call_ref, t.variant LIMIT 1" }
+    }
+
+    /// A call's recording rows in one variant (as `ArchiveStore.recording(callID:provider:variant:)` finds them).
+    public func recordings(callID: String, provider: Provider?, variant: RecordingVariant) -> TransferQuery {
+        recordings { q in
+            "t.call_id = \(q.bind(.text(callID), .text)) AND t.variant = \(q.bind(.text(variant.rawValue), .text))"
+                + (provider.map { " AND t.provider = \(q.bind(.text($0.rawValue), .text))" } ?? "") + " ORDER BY t.provider"
+        }
+    }
+
+    /// Every column of `recordings` as SQLite holds it, for the rows `condition` (its WHERE and after) picks.
+    private func recordings(_ condition: (inout QueryBuilder) -> String) -> TransferQuery {
         var q = QueryBuilder(dialect)
         let table = ArchiveTable.recordings
         let columns = table.columns.map { readExpression("t." + $0.name, $0.kind) }.joined(separator: ", ")
-        q.sql = "SELECT \(columns) FROM recordings t WHERE t.sha256 = \(q.bind(.text(sha256), .text)) ORDER BY t.call_ref, t.variant LIMIT 1"
+        q.sql = "SELECT \(columns) FROM recordings t WHERE " + condition(&q)
         q.resultKinds = table.columns.map(\.kind)
         return q.query
     }
