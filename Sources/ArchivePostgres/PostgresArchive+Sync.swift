@@ -11,7 +11,8 @@ import PostgresNIO
 /// - a batch takes its calls' row locks in one order (by provider and call ID),
 ///   so two syncs writing the same calls wait for each other instead of deadlocking;
 /// - a batch that fails for a reason that is not its own (a deadlock all the
-///   same, a serialization failure, a lost connection) is run again, from the start.
+///   same, a serialization failure, a lost connection) is run again, from the
+///   start, and so is a read (`retrying`).
 extension PostgresArchive: SyncStore {
     public func beginRun(provider: Provider, baseURL: String, source: String, at date: Date) async throws -> Int64 {
         let rows = try await run(PortableWrites.beginRun(provider: provider, baseURL: baseURL, source: source, at: date))
@@ -20,7 +21,7 @@ extension PostgresArchive: SyncStore {
     }
 
     public func finishRun(_ runID: Int64, counts: SyncCounts, outcome: String, at date: Date) async throws {
-        _ = try await run(PortableWrites.finishRun(runID, counts: counts, outcome: outcome, at: date))
+        _ = try await retrying { try await run(PortableWrites.finishRun(runID, counts: counts, outcome: outcome, at: date)) }
     }
 
     public func finalIDs(provider: Provider, among ids: [String]) async throws -> Set<String> {
@@ -34,7 +35,7 @@ extension PostgresArchive: SyncStore {
               AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_ref = c.id AND r.variant = 'mono')
             """
         var links: [String: String] = [:]
-        for row in try await rows(query, kinds: [.text, .text]) {
+        for row in try await retrying({ try await rows(query, kinds: [.text, .text]) }) {
             if case .text(let id) = row[0], case .text(let url) = row[1] { links[id] = url }
         }
         return links
@@ -48,7 +49,7 @@ extension PostgresArchive: SyncStore {
               AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_ref = c.id AND r.variant = 'mono')
             ORDER BY call_id COLLATE "C" LIMIT \(limit)
             """
-        return try await rows(query, kinds: [.text]).compactMap { row in if case .text(let id) = row[0] { id } else { nil } }
+        return try await retrying { try await rows(query, kinds: [.text]) }.compactMap { row in if case .text(let id) = row[0] { id } else { nil } }
     }
 
     public func archivedRecordings(provider: Provider, among ids: [String]) async throws -> Set<String> {
@@ -103,17 +104,13 @@ extension PostgresArchive: SyncStore {
     /// only if PostgreSQL refuses one of its calls does it run again, with a
     /// savepoint per call, so that the refused call alone becomes a failure.
     private func save(part ordered: [SyncRecord], runID: Int64?, fetchedAt: String) async throws -> [SyncFailure] {
-        var savepoints = false
-        for attempt in 1... {
+        try await retrying {
             do {
-                return try await write(ordered, runID: runID, fetchedAt: fetchedAt, savepoints: savepoints)
-            } catch let error as PostgresStoreError where error.isTheCallsOwn && !savepoints {
-                savepoints = true
-            } catch let error as PostgresStoreError where error.isWorthRetrying && attempt < 5 {
-                try await Task.sleep(for: .milliseconds(50 * attempt * attempt))
+                return try await write(ordered, runID: runID, fetchedAt: fetchedAt, savepoints: false)
+            } catch let error as PostgresStoreError where error.isTheCallsOwn {
+                return try await write(ordered, runID: runID, fetchedAt: fetchedAt, savepoints: true)
             }
         }
-        fatalError("unreachable: the loop returns or throws")
     }
 
     private func write(_ ordered: [SyncRecord], runID: Int64?, fetchedAt: String, savepoints: Bool) async throws -> [SyncFailure] {
@@ -159,7 +156,7 @@ extension PostgresArchive: SyncStore {
         bindings.append(provider.rawValue)
         bindings.append(ids)
         var found = Set<String>()
-        for row in try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings), kinds: [.text]) {
+        for row in try await retrying({ try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings), kinds: [.text]) }) {
             if case .text(let id) = row[0] { found.insert(id) }
         }
         return found
@@ -219,15 +216,6 @@ extension PostgresStoreError {
     var isTheCallsOwn: Bool {
         if case .server(_, let state, _) = self { return state.hasPrefix("23") || state.hasPrefix("22") }
         return false
-    }
-
-    /// Not the batch's fault: a deadlock, a serialization failure, the connection lost.
-    var isWorthRetrying: Bool {
-        switch self {
-        case .server(_, let state, _): state == "40P01" || state == "40001"
-        case .cannotConnect: true
-        default: false
-        }
     }
 
     var serverMessage: String {

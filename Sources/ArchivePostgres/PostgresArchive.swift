@@ -70,13 +70,15 @@ public final class PostgresArchive: Sendable {
     }
 
     /// libpq's `prefer` and `require` encrypt without checking who answers; `verify-full` checks
-    /// the certificate against the system's roots and the host name. Nil: no TLS.
+    /// the certificate against `sslrootcert`'s authorities (else the system's) and the host: its
+    /// name, or for an IP address the certificate's IP entry (PostgresNIO sends no SNI for an IP,
+    /// and NIOSSL then checks the address it reached). Nil: no TLS.
     private static func tls(_ location: PostgresLocation) -> TLSConfiguration? {
         var config = TLSConfiguration.makeClientConfiguration()
         switch location.sslMode {
         case .disable: return nil
         case .prefer, .require: config.certificateVerification = .none
-        case .verifyFull: break
+        case .verifyFull: if let roots = location.rootCertificates { config.trustRoots = .file(roots) }
         }
         return config
     }
@@ -93,7 +95,6 @@ public final class PostgresArchive: Sendable {
         configuration.options.maximumConnections = 8
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.additionalStartupParameters = [("application_name", "archive")]
-        if location.sslMode == .verifyFull { configuration.options.tlsServerName = location.host }
         return configuration
     }
 
@@ -107,7 +108,6 @@ public final class PostgresArchive: Sendable {
             host: location.host, port: location.port, username: location.user,
             password: location.password, database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
-        if location.sslMode == .verifyFull { configuration.options.tlsServerName = location.host }
         return configuration
     }
 
@@ -126,7 +126,7 @@ public final class PostgresArchive: Sendable {
                     _ body: ([TransferValue]) async throws -> Void) async throws {
         try await mappingErrors {
             let sequence = if let connection {
-                try await connection.query(query, logger: Self.logger)
+                try await send(query, on: connection)
             } else {
                 try await client.query(query, logger: Self.logger)
             }
@@ -136,17 +136,32 @@ public final class PostgresArchive: Sendable {
         }
     }
 
+    /// A statement on a leased connection. PostgresNIO (1.33.2) never answers one
+    /// sent on a connection that has closed meanwhile (the server ended the
+    /// session between two statements): its write fails unseen. So the
+    /// connection is checked first, and a closed one is a lost connection,
+    /// which `retrying` runs again on another.
+    func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> PostgresRowSequence {
+        guard !connection.isClosed else {
+            throw PostgresStoreError.cannotConnect(location: location.description, reason: "the server ended the session")
+        }
+        return try await connection.query(query, logger: Self.logger)
+    }
+
     /// Runs `body` on one connection inside a transaction, committed if it returns.
     func transaction<T: Sendable>(readOnly: Bool = false, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await mappingErrors {
             try await client.withConnection { connection in
-                _ = try await connection.query(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: Self.logger)
+                _ = try await send(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", on: connection)
                 do {
                     let result = try await body(connection)
-                    _ = try await connection.query("COMMIT", logger: Self.logger)
+                    _ = try await send("COMMIT", on: connection)
                     return result
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: Self.logger)
+                    // A session that has ended took its transaction with it; a statement
+                    // on its closed connection would wait for an answer that never comes.
+                    let lost = (error as? PostgresStoreError)?.isConnectionLost ?? false
+                    if !lost && !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: Self.logger) }
                     throw error
                 }
             }
@@ -184,6 +199,8 @@ public final class PostgresArchive: Sendable {
             throw PostgresStoreError.unexpected(location: location.description, message: "a value could not be read (\(error.code))")
         } catch let error as any UserFacingError {
             throw error
+        } catch let error where PostgresStoreError.tlsReason(error) != nil {
+            throw PostgresStoreError.tlsRefused(location: location.description, reason: PostgresStoreError.tlsReason(error) ?? "")
         } catch is CancellationError {
             throw CancellationError()
         } catch {

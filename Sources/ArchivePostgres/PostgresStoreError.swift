@@ -10,6 +10,7 @@ public enum PostgresStoreError: Error, Sendable, CustomStringConvertible, UserFa
     case passwordRejected(location: String)
     case passwordMissing(location: String)
     case tlsUnavailable(location: String)
+    case tlsRefused(location: String, reason: String)
     case noSuchDatabase(location: String)
     case notAllowed(location: String, message: String)
     case newerSchema(location: String, unknownMigrations: [String])
@@ -30,10 +31,34 @@ public enum PostgresStoreError: Error, Sendable, CustomStringConvertible, UserFa
             }
         case .authMechanismRequiresPassword: self = .passwordMissing(location: shown)
         case .sslUnsupported: self = .tlsUnavailable(location: shown)
-        case .connectionError, .serverClosedConnection, .uncleanShutdown, .failedToAddSSLHandler, .poolClosed:
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .failedToAddSSLHandler, .poolClosed:
+            if let underlying = error.underlying, let tls = Self.tlsReason(underlying) {
+                self = .tlsRefused(location: shown, reason: tls)
+                return
+            }
             self = .cannotConnect(location: shown, reason: error.underlying.map { "\($0)" } ?? "\(error.code)")
         default:
             self = .unexpected(location: shown, message: "\(error.code)")
+        }
+    }
+
+    /// NIOSSL's errors, said plainly; nil for an error that is not TLS's.
+    static func tlsReason(_ error: any Error) -> String? {
+        switch error {
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            "its certificate does not name this host"
+        case let error as NIOSSLError:
+            if case .handshakeFailed = error, "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                "its certificate is not signed by an authority this machine trusts, nor by one in sslrootcert's file"
+            } else if case .failedToLoadCertificate = error {
+                "sslrootcert's file cannot be read as PEM certificates"
+            } else {
+                "\(error)"
+            }
+        case let error as NIOSSLExtraError:
+            "\(error)"
+        default:
+            nil
         }
     }
 
@@ -49,6 +74,8 @@ public enum PostgresStoreError: Error, Sendable, CustomStringConvertible, UserFa
             "PostgreSQL asks for a password for \(location), and none was given. Put it in PGPASSWORD or ~/.pgpass (or the URL)."
         case .tlsUnavailable(let location):
             "the PostgreSQL server of \(location) does not offer TLS, which its sslmode asks for. Enable TLS on the server, or use sslmode=disable on a trusted network."
+        case .tlsRefused(let location, let reason):
+            "the PostgreSQL server of \(location) failed TLS verification: \(reason). With sslmode=verify-full its certificate must be signed by an authority the system trusts, or by one in the file sslrootcert names, and name the host of the URL."
         case .noSuchDatabase(let location):
             "the database of \(location) does not exist. Create it first (createdb), owned by the archive's user."
         case .notAllowed(let location, let message):

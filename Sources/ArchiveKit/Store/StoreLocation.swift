@@ -28,7 +28,7 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A PostgreSQL archive's connection settings, from a libpq-style URL:
-/// `postgres://user[:password]@host[:port]/database[?sslmode=…]`.
+/// `postgres://user[:password]@host[:port]/database[?sslmode=…&sslrootcert=…]`.
 ///
 /// Defaults follow `psql`: user `$PGUSER`, else `$USER`; host `$PGHOST`, else
 /// 127.0.0.1; port `$PGPORT`, else 5432; database the user's name; password
@@ -51,6 +51,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
     public var database: String
     public var sslMode: SSLMode
+    /// `sslrootcert`: a PEM file of the authorities `verify-full` trusts, for a
+    /// server whose certificate a private authority signed; nil, the system's.
+    public var rootCertificates: String?
     /// Never printed: see `description`.
     public var password: String?
 
@@ -80,8 +83,11 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                     throw .malformed(shown, reason: "sslmode must be one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 sslMode = mode
+            case "sslrootcert":
+                guard let value = item.value, !value.isEmpty else { throw .malformed(shown, reason: "sslrootcert needs a file's path") }
+                rootCertificates = value
             default:
-                throw .malformed(shown, reason: "the parameter \(item.name.debugDescription) is not supported (only sslmode is)")
+                throw .malformed(shown, reason: "the parameter \(item.name.debugDescription) is not supported (only sslmode and sslrootcert are)")
             }
         }
         password = components.password.flatMap { $0.removingPercentEncoding }
@@ -94,7 +100,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         let userPart = user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? user
         let dbPart = database.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? database
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "postgres://\(userPart)@\(hostPart):\(port)/\(dbPart)?sslmode=\(sslMode.rawValue)"
+        let roots = rootCertificates.map { "&sslrootcert=" + ($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0) } ?? ""
+        return "postgres://\(userPart)@\(hostPart):\(port)/\(dbPart)?sslmode=\(sslMode.rawValue)" + roots
     }
 
     /// `text` with whatever stands between `user:` and `@` replaced, for messages

@@ -124,6 +124,38 @@ struct PostgresSyncTests {
         }
     }
 
+    /// The server ends every session of the archive three times mid-sync (as
+    /// a restart or an administrator's `pg_terminate_backend` does): the writes
+    /// and reads that lose their connection run again on a new one, and the
+    /// sync finishes with every call, once.
+    @Test func connectionsLostMidSyncAreRetriedAndEveryCallArrives() async throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        // 600 calls at 100 ms and concurrency 8 take 7.5 s at the least: every end lands mid-run.
+        let config = SimulatorConfiguration(latency: .milliseconds(100), maxLifetime: .seconds(460))
+        try await TestPostgres.withDatabase { url in
+            try await withSimulator(config) { server in
+                let vendor = SimulatedVendor.vapi
+                let ids = vendor.sampleIDs(count: 600)
+                let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
+                let syncing = try sync(list, vendor, into: url, from: server, in: dir, concurrency: 8)
+                let terminate = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                var ended: [Int] = []
+                for threshold in [30, 200, 400] {
+                    let reached = await pollUntil(timeout: .seconds(120), {
+                        ((try? TestPostgres.psql(url, "SELECT count(*) FROM calls")).flatMap(Int.init) ?? 0) >= threshold
+                    })
+                    #expect(reached, "\(threshold) calls")
+                    ended.append(Int(try TestPostgres.psql(url, terminate)) ?? 0)
+                }
+                #expect(ended.reduce(0, +) >= 3, "sessions were ended: \(ended)")
+                #expect(await finish([syncing]) == [0])
+                #expect(try TestPostgres.psql(url, "SELECT count(*), count(DISTINCT call_id) FROM calls") == "600|600")
+                #expect(try TestPostgres.psql(url, "SELECT outcome || ' ' || fetched FROM sync_runs") == "completed 600")
+            }
+        }
+    }
+
     /// PostgreSQL's text cannot hold NUL: a transcript with one is refused,
     /// recorded in `sync_failures` with the body as sent, and the rest of its batch arrives.
     @Test func aCallPostgreSQLCannotHoldIsAFailureWithItsBodyAndTheRestArrive() async throws {

@@ -51,10 +51,12 @@ struct StoreLocationTests {
         }
     }
 
-    @Test func aCommandGivenAPostgresArchiveItCannotUseSaysSoWithoutThePassword() throws {
+    @Test func everyKindOfCommandNamesAnUnreachableArchiveWithoutThePassword() throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
-        for arguments in [["show", "x", "--db", "postgres://u:hunter2@127.0.0.1:1/db"], ["stats"], ["sync", "-", "--provider", "vapi"]] {
+        for arguments in [["show", "x", "--db", "postgres://u:hunter2@127.0.0.1:1/db"], ["stats"], ["sync", "-", "--provider", "vapi"],
+                          ["ids", "--provider", "vapi"], ["rebuild"], ["recordings", "--provider", "vapi", "--recordings-dir", dir.path("rec")],
+                          ["recording", "x", "--out", "x.wav", "--recordings-dir", dir.path("rec")]] {
             let env = arguments.first == "show" ? ["VAPI_API_KEY": "k"] : ["ARCHIVE_DB": "postgres://u:hunter2@127.0.0.1:1/db", "VAPI_API_KEY": "k"]
             let result = try CLI.run(arguments, environment: env, in: dir.url)
             #expect(result.status == 4, "\(arguments): \(result.stderr)")

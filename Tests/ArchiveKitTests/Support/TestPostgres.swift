@@ -10,6 +10,8 @@ enum TestPostgres {
     static let baseURL = environment["ARCHIVE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let password = environment["ARCHIVE_TEST_POSTGRES_PASSWORD"] ?? ""
     static var available: Bool { baseURL != nil }
+    /// `ARCHIVE_TEST_POSTGRES_CA`: the throwaway server's self-signed certificate, for `verify-full`.
+    static let certificate = environment["ARCHIVE_TEST_POSTGRES_CA"].flatMap { $0.isEmpty ? nil : $0 }
     static let skipReason: Comment = """
         no PostgreSQL server: set ARCHIVE_TEST_POSTGRES_URL and ARCHIVE_TEST_POSTGRES_PASSWORD \
         (scripts/postgres-throwaway start DIR prints the URL and writes DIR/password); .ci/run does
