@@ -54,7 +54,7 @@ enum SyncSummary {
         guard !examples.isEmpty else { return [] }
         var lines = [title] + examples.map { "  \($0.id): \($0.error)" }
         if total > examples.count { lines.append("  … and \(total - examples.count) more.") }
-        lines.append("All of them: sqlite3 \(databasePath) \"SELECT call_id, http_status, error FROM \(table) WHERE provider = '\(provider.rawValue)'\"")
+        lines.append("All of them: archive sql \"SELECT call_id, http_status, error FROM \(table) WHERE provider = '\(provider.rawValue)'\" --db \(databasePath)")
         return lines
     }
 }
