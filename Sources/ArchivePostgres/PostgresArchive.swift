@@ -158,10 +158,9 @@ public final class PostgresArchive: Sendable {
                     _ = try await send("COMMIT", on: connection)
                     return result
                 } catch {
-                    // A session that has ended took its transaction with it; a statement
-                    // on its closed connection would wait for an answer that never comes.
-                    let lost = (error as? PostgresStoreError)?.isConnectionLost ?? false
-                    if !lost && !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: Self.logger) }
+                    // A session that has ended took its transaction with it (and `send`
+                    // refuses a connection that has closed).
+                    if (error as? PostgresStoreError)?.isConnectionLost != true { _ = try? await send("ROLLBACK", on: connection) }
                     throw error
                 }
             }
@@ -199,11 +198,13 @@ public final class PostgresArchive: Sendable {
             throw PostgresStoreError.unexpected(location: location.description, message: "a value could not be read (\(error.code))")
         } catch let error as any UserFacingError {
             throw error
-        } catch let error where PostgresStoreError.tlsReason(error) != nil {
-            throw PostgresStoreError.tlsRefused(location: location.description, reason: PostgresStoreError.tlsReason(error) ?? "")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            // NIOSSL's (a certificate refused, sslrootcert unreadable), said plainly.
+            if let reason = PostgresStoreError.tlsReason(error) {
+                throw PostgresStoreError.tlsRefused(location: location.description, reason: reason)
+            }
             // The pool's own errors (it could not connect again) and NIO's: no query or value is in them.
             throw PostgresStoreError.cannotConnect(location: location.description, reason: String(describing: type(of: error)))
         }

@@ -62,16 +62,6 @@ struct DatabaseOptions: ParsableArguments {
             return try await PostgresArchive.with(location) { try await body($0) }
         }
     }
-
-    /// The archive as a summary names it: the file's path, or the URL without its password.
-    var displayName: String {
-        get throws {
-            switch try location {
-            case .sqlite(let path): path
-            case .postgres(let location): location.description
-            }
-        }
-    }
 }
 
 extension Provider: ExpressibleByArgument {

@@ -30,7 +30,7 @@ struct RecordingsCommand: AsyncParsableCommand {
             let configuration = SyncConfiguration(vendor, pace, endpoint: endpoint, refresh: false, source: "recordings",
                                                   recordings: try RecordingStore(directory: recordingsDirectory))
             let missing = MissingRecordingsSource(store: store, provider: vendor.provider)
-            let failure = try await SyncRunner.run(configuration, store: store, source: missing, databasePath: try database.displayName,
+            let failure = try await SyncRunner.run(configuration, store: store, source: missing, databasePath: try database.location.description,
                                                    logger: SyncRunner.logger(verbose: output.verbose), progress: !output.quiet)
             if let storeFailure = await missing.failure { throw storeFailure }
             return failure

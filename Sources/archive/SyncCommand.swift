@@ -78,13 +78,13 @@ struct SyncCommand: AsyncParsableCommand {
             configuration.twoPartyRecordings = twoPartyRecordings
             guard discover else {
                 return try await SyncRunner.run(configuration, store: store, source: try IDListSource(path: source ?? "-"),
-                                                databasePath: try database.displayName, logger: logger, progress: !output.quiet)
+                                                databasePath: try database.location.description, logger: logger, progress: !output.quiet)
             }
             let client = VendorClient(provider: vendor.provider, baseURL: endpoint.baseURL, apiKey: endpoint.apiKey,
                                       timeout: vendor.timeoutDuration, concurrency: 1)
             let calls = CallListing(store: store, client: client, query: query, policy: vendor.retry,
                                     logger: logger, restart: listing.restart)
-            let failure = try await SyncRunner.run(configuration, store: store, source: calls, databasePath: try database.displayName,
+            let failure = try await SyncRunner.run(configuration, store: store, source: calls, databasePath: try database.location.description,
                                                    logger: logger, progress: !output.quiet)
             await client.shutdown()
             return await ListingReport.finish(calls, provider: vendor.provider, after: failure, quiet: false)
