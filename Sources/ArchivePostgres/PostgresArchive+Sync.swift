@@ -186,8 +186,7 @@ extension PostgresArchive: SyncStore {
 struct ConnectionRunner: StatementRunner {
     let archive: PostgresArchive
     let connection: PostgresConnection
-    /// A row the upsert inserted has no deleting transaction yet.
-    var insertedRowExpression: String? { "(xmax = 0)" }
+    var dialect: TransferPlan.Dialect { .postgres }
 
     func run(_ statement: TransferQuery) async throws -> [[TransferValue]] {
         try await archive.run(statement, on: connection)
