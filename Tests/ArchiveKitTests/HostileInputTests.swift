@@ -67,8 +67,47 @@ struct HostileInputTests {
     @Test func hostileVendorAnswersFailTheirIDAndLeaveItsArchivedCallAlone() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }
+        try await Self.hostileRefresh(of: .file("archive.sqlite"), in: dir)
+    }
+
+    /// Where a hostile test's archive lives: a file, or a PostgreSQL database
+    /// that is read back through `archive copy` into a file, so that both are
+    /// checked by the same SQLite queries.
+    enum Target {
+        case file(String)
+        case postgres(url: String)
+
+        var db: String {
+            switch self {
+            case .file(let name): name
+            case .postgres(let url): url
+            }
+        }
+
+        var environment: [String: String] {
+            if case .postgres = self { TestPostgres.loginEnvironment } else { [:] }
+        }
+
+        /// A file holding the archive as it is now.
+        func readable(in dir: TempDirectory) throws -> String {
+            switch self {
+            case .file(let name):
+                return dir.path(name)
+            case .postgres(let url):
+                let copy = dir.path("read-back-\(UUID().uuidString).sqlite")
+                let result = try CLI.run(["copy", "--from", url, "--to", copy], environment: environment, in: dir.url)
+                try #require(result.status == 0, "\(result.stderr)")
+                return copy
+            }
+        }
+    }
+
+    /// A good archive of ten PureTalk calls, refreshed from a vendor whose every
+    /// answer is hostile in its own way: each fails its ID, each refused body is
+    /// kept as sent in `sync_failures`, and no archived call changes.
+    static func hostileRefresh(of target: Target, in dir: TempDirectory) async throws {
         let ids = SimulatedVendor.puretalk.sampleIDs(count: 10)
-        let env = ["PURETALK_API_KEY": "sim-key"]
+        let env = ["PURETALK_API_KEY": "sim-key"].merging(target.environment) { $1 }
         let clean = try ids.map { try #require(CallFactory.body(.puretalk, id: $0)) }
         func mutate(_ index: Int, _ edit: (inout [(key: String, value: JSONValue)]) -> Void) throws -> String {
             let body = try JSONParser.parse(clean[index])
@@ -105,16 +144,16 @@ struct HostileInputTests {
             ]
             let good = try await withSimulator { good in
                 let list = try dir.write("ids.txt", ids.joined(separator: "\n"))
-                let first = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", good.baseURL(for: .puretalk), "--quiet"], environment: env, in: dir.url)
-                #expect(first.status == 0)
+                let first = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", good.baseURL(for: .puretalk), "--db", target.db,
+                                         "--quiet"], environment: env, in: dir.url)
+                #expect(first.status == 0, "\(first.stderr)")
                 return good
             }
-            let path = dir.path("archive.sqlite")
-            let before = try await snapshot(path)
+            let before = try await snapshot(try target.readable(in: dir))
 
             try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330))) { hostile in
                 let result = try CLI.run(["sync", "ids.txt", "--provider", "puretalk", "--base-url", hostile.baseURL(for: .puretalk),
-                                          "--refresh", "--max-attempts", "3", "--quiet"], environment: env, in: dir.url)
+                                          "--db", target.db, "--refresh", "--max-attempts", "3", "--quiet"], environment: env, in: dir.url)
                 #expect(result.status == 1, "\(result.stderr)")
                 #expect(!result.stderr.contains("Fatal error"))
                 let expected = [
@@ -137,6 +176,7 @@ struct HostileInputTests {
                 #expect(attempts == [1, 1, 1, 3, 1, 1, 3, 1, 1, 1], "\(attempts)")
             }
             #expect(other.totalRequests == 0, "the redirect was followed")
+            let path = try target.readable(in: dir)
             #expect(try await snapshot(path) == before, "a hostile answer changed an archived call")
             try expectArchiveIsSound(path, .puretalk, from: good)
 
@@ -207,7 +247,7 @@ struct HostileInputTests {
         ]
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         let vendorError = try #require(errors[vendor])
-        let bomb = try gzip(Data(count: 64 << 20))
+        let bomb = try Self.gzip(Data(count: 64 << 20))
         try await withSimulator { other in
             func answer(_ body: String, headers: [String: String] = ["Content-Type": "application/json"]) -> Fault {
                 .raw(status: 200, headers: headers, body: Array(body.utf8))
@@ -230,7 +270,7 @@ struct HostileInputTests {
                 return good
             }
             let path = dir.path("archive.sqlite")
-            let before = try await snapshot(path)
+            let before = try await Self.snapshot(path)
             try await withSimulator(.init(faults: FaultPlan(scripted: script), maxLifetime: .seconds(330))) { hostile in
                 let result = try CLI.run(["sync", "ids.txt", "--provider", vendor.provider.rawValue, "--base-url", hostile.baseURL(for: vendor),
                                           "--refresh", "--max-attempts", "3", "--quiet"], environment: env, in: dir.url)
@@ -251,12 +291,12 @@ struct HostileInputTests {
                 #expect(ids.map { hostile.requestCount(vendor, id: $0) } == [1, 1, 1, 3, 3, 1, 1, 1])
             }
             #expect(other.totalRequests == 0, "the redirect was followed")
-            #expect(try await snapshot(path) == before, "a hostile answer changed an archived call")
+            #expect(try await Self.snapshot(path) == before, "a hostile answer changed an archived call")
             try expectArchiveIsSound(path, vendor, from: good)
         }
     }
 
-    func snapshot(_ path: String) async throws -> [String] {
+    static func snapshot(_ path: String) async throws -> [String] {
         try await DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: """
                 SELECT c.call_id || ':' || c.raw_json
@@ -268,7 +308,7 @@ struct HostileInputTests {
         }
     }
 
-    func gzip(_ data: Data) throws -> Data {
+    static func gzip(_ data: Data) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["gzip", "-c"]

@@ -30,40 +30,66 @@ public struct SyncFailure: Sendable, Equatable {
 }
 
 extension ArchiveStore {
-    /// Writes a batch in one transaction, each call inside its own savepoint so
-    /// a call is stored whole or not at all. Returns the records that could not
-    /// be stored because SQLite refused that call's rows (they are recorded as
-    /// failures instead); any other database error aborts the whole batch.
+    /// Writes a batch in one transaction, so that a call is stored whole or not
+    /// at all. Returns the records that could not be stored because SQLite
+    /// refused that call's rows (they are recorded as failures instead); any
+    /// other database error aborts the whole batch.
+    ///
+    /// The batch is written first without a savepoint per call: a savepoint
+    /// costs two statements and a copy of every page the call changes, and
+    /// nearly every batch has no call SQLite refuses. Only if one is refused
+    /// is the batch rolled back and written again, each call in its own
+    /// savepoint, so that the refused call alone becomes a failure.
     @discardableResult
     public func save(_ batch: [SyncRecord], runID: Int64?, now: Date = Date()) async throws -> [SyncFailure] {
         let fetchedAt = Timestamp.format(now)
-        return try await write { db in
-            var refused: [SyncFailure] = []
-            for record in batch {
-                switch record {
-                case .archived(let call):
-                    do {
-                        try db.inSavepoint {
-                            try Self.upsert(call, fetchedAt: fetchedAt, db: db)
-                            return .commit
-                        }
-                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT || error.resultCode == .SQLITE_TOOBIG {
-                        let failure = SyncFailure(provider: call.provider, callID: call.callID, httpStatus: 200,
-                                                  error: "the archive refused the call: \(error.message ?? "constraint failed")",
-                                                  attempts: 1, responseBody: call.rawJSON)
-                        try Self.recordFailure(failure, runID: runID, at: fetchedAt, db: db)
-                        refused.append(failure)
-                    }
-                case .failed(let failure):
-                    try Self.recordFailure(failure, runID: runID, at: fetchedAt, db: db)
-                case .recording(let row):
-                    try Self.saveRecording(row, fetchedAt: fetchedAt, db: db)
-                case .recordingFailed(let failure):
-                    try Self.recordRecordingFailure(failure, runID: runID, at: fetchedAt, db: db)
-                }
-            }
-            return refused
+        do {
+            return try await write { db in try Self.save(batch, runID: runID, fetchedAt: fetchedAt, savepoints: false, db: db) }
+        } catch is CallRefused {
+            return try await write { db in try Self.save(batch, runID: runID, fetchedAt: fetchedAt, savepoints: true, db: db) }
         }
+    }
+
+    /// Thrown out of a batch written without savepoints, to roll it back and write it again with them.
+    private struct CallRefused: Error {}
+
+    private static func save(_ batch: [SyncRecord], runID: Int64?, fetchedAt: String, savepoints: Bool, db: Database) throws -> [SyncFailure] {
+        var refused: [SyncFailure] = []
+        for record in batch {
+            switch record {
+            case .archived(let call) where !savepoints:
+                do {
+                    try upsert(call, fetchedAt: fetchedAt, db: db)
+                } catch let error as DatabaseError where isTheCallsOwn(error) {
+                    throw CallRefused()
+                }
+            case .archived(let call):
+                do {
+                    try db.inSavepoint {
+                        try upsert(call, fetchedAt: fetchedAt, db: db)
+                        return .commit
+                    }
+                } catch let error as DatabaseError where isTheCallsOwn(error) {
+                    let failure = SyncFailure(provider: call.provider, callID: call.callID, httpStatus: 200,
+                                              error: "the archive refused the call: \(error.message ?? "constraint failed")",
+                                              attempts: 1, responseBody: call.rawJSON)
+                    try recordFailure(failure, runID: runID, at: fetchedAt, db: db)
+                    refused.append(failure)
+                }
+            case .failed(let failure):
+                try recordFailure(failure, runID: runID, at: fetchedAt, db: db)
+            case .recording(let row):
+                try saveRecording(row, fetchedAt: fetchedAt, db: db)
+            case .recordingFailed(let failure):
+                try recordRecordingFailure(failure, runID: runID, at: fetchedAt, db: db)
+            }
+        }
+        return refused
+    }
+
+    /// SQLite refused the call's own rows (a constraint, a value too big); not a fault of the database.
+    private static func isTheCallsOwn(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_CONSTRAINT || error.resultCode == .SQLITE_TOOBIG
     }
 
     /// Stores a call and replaces its derived rows. `clearingFailure` drops its
@@ -119,26 +145,26 @@ extension ArchiveStore {
         var turnRefs: [Int: Int64] = [:]
         for turns in chunks(of: call.turns) {
             let rows = try insert(NormalizedCall.Turn.self, turns, returning: "id, turn_index", db: db) {
-                $0.arguments(supplying: parent)
+                $0.values(supplying: parent)
             }
             for row in rows { turnRefs[row[1]] = row[0] }
         }
         let latencies = call.turns.compactMap { turn in turn.latency.map { (turn.index, $0) } }
         for chunk in chunks(of: latencies) {
             try insert(NormalizedCall.Latency.self, chunk, db: db) { index, latency in
-                latency.arguments(supplying: [turnRefs[index], call.provider, call.callID, index])
+                latency.values(supplying: [turnRefs[index], call.provider, call.callID, index])
             }
         }
         if let analysis = call.analysis {
-            try insert(NormalizedCall.Analysis.self, [analysis][...], db: db) { $0.arguments(supplying: parent) }
+            try insert(NormalizedCall.Analysis.self, [analysis][...], db: db) { $0.values(supplying: parent) }
         }
         for fields in chunks(of: Array(call.fields.enumerated())) {
             try insert(NormalizedCall.Field.self, fields, db: db) { item in
-                item.element.arguments(supplying: [callRef, call.provider, call.callID, item.offset])
+                item.element.values(supplying: [callRef, call.provider, call.callID, item.offset])
             }
         }
         for samples in chunks(of: call.latencySamples) {
-            try insert(NormalizedCall.LatencySample.self, samples, db: db) { $0.arguments(supplying: parent) }
+            try insert(NormalizedCall.LatencySample.self, samples, db: db) { $0.values(supplying: parent) }
         }
     }
 
@@ -150,10 +176,11 @@ extension ArchiveStore {
     /// One multi-row `INSERT` into `table`, of a row per item; with `returning`, the rows it returns.
     @discardableResult
     private static func insert<R: ArchiveRecord, T>(_ table: R.Type, _ items: ArraySlice<T>, returning: String? = nil,
-                                                    db: Database, _ arguments: (T) -> StatementArguments) throws -> [Row] {
+                                                    db: Database, _ rowValues: (T) -> [DatabaseValue]) throws -> [Row] {
         guard !items.isEmpty else { return [] }
-        var values = StatementArguments()
-        for item in items { values += arguments(item) }
+        var all: [DatabaseValue] = []
+        for item in items { all += rowValues(item) }
+        let values = StatementArguments(databaseValues: all)
         let statement = try db.cachedStatement(sql: R.makeInsertSQL(rows: items.count) + (returning.map { " RETURNING " + $0 } ?? ""))
         guard returning != nil else {
             try statement.execute(arguments: values)

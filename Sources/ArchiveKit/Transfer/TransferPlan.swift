@@ -203,7 +203,7 @@ public struct TransferQuery: Sendable {
     }
 
     /// The arguments, for a statement GRDB runs on SQLite.
-    var statementArguments: StatementArguments { StatementArguments(arguments.map(\.databaseValue)) }
+    var statementArguments: StatementArguments { StatementArguments(databaseValues: arguments.map(\.databaseValue)) }
 }
 
 /// Builds one statement, numbering PostgreSQL's placeholders (`$1::bigint`) or using SQLite's `?`.

@@ -19,27 +19,46 @@ public indirect enum BodyContract: Sendable {
     /// Throws `.wrongType` naming the first field, as a JSONPath such as
     /// `$.results.transcript_object[3].turn_latency`, whose type breaks the contract.
     func check(_ value: JSONValue, at path: String = "$") throws(DecodeError) {
-        if value.isNull { return }
-        switch (self, value) {
-        case (.any, _), (.string, .string), (.number, .number), (.bool, .bool):
-            return
-        case (.array(let element), .array(let items)):
-            for (index, item) in items.enumerated() {
-                try element.check(item, at: "\(path)[\(index)]")
-            }
-        case (.object(let members), .object(let object)):
-            for (key, value) in object.members {
-                try members[key]?.check(value, at: Self.member(path, key))
-            }
-        case (.oneOf(let choices), _) where choices.contains(where: { $0.accepts(value) }):
-            return
-        default:
-            throw .wrongType(path: path, found: value.typeName, expected: expectation)
-        }
+        guard let mismatch = firstMismatch(value) else { return }
+        throw .wrongType(path: path + mismatch.reversedPath.reversed().joined(), found: mismatch.found, expected: mismatch.expected)
     }
 
-    private func accepts(_ value: JSONValue) -> Bool {
-        (try? check(value)) != nil
+    /// The first value that breaks the contract. Its path is put together on
+    /// the way back up, only when there is one: a body that keeps its contract,
+    /// nearly every body, costs no string per value.
+    private struct Mismatch {
+        /// The path's components from the value up: `.turn_latency`, `[3]`, `.transcript_object`.
+        var reversedPath: [String]
+        let found: String
+        let expected: String
+    }
+
+    private func firstMismatch(_ value: JSONValue) -> Mismatch? {
+        if value.isNull { return nil }
+        switch (self, value) {
+        case (.any, _), (.string, .string), (.number, .number), (.bool, .bool):
+            return nil
+        case (.array(let element), .array(let items)):
+            for (index, item) in items.enumerated() {
+                if var mismatch = element.firstMismatch(item) {
+                    mismatch.reversedPath.append("[\(index)]")
+                    return mismatch
+                }
+            }
+            return nil
+        case (.object(let members), .object(let object)):
+            for (key, value) in object.members {
+                if let contract = members[key], var mismatch = contract.firstMismatch(value) {
+                    mismatch.reversedPath.append(Self.component(key))
+                    return mismatch
+                }
+            }
+            return nil
+        case (.oneOf(let choices), _) where choices.contains(where: { $0.firstMismatch(value) == nil }):
+            return nil
+        default:
+            return Mismatch(reversedPath: [], found: value.typeName, expected: expectation)
+        }
     }
 
     /// What this contract asks for, in words, for error messages.
@@ -55,9 +74,10 @@ public indirect enum BodyContract: Sendable {
         }
     }
 
-    private static func member(_ path: String, _ key: String) -> String {
+    /// A member's step in a JSONPath: `.name`, or `["odd name"]`.
+    private static func component(_ key: String) -> String {
         let plain = !key.isEmpty && key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
-        return plain ? "\(path).\(key)" : "\(path)[\(key.debugDescription)]"
+        return plain ? ".\(key)" : "[\(key.debugDescription)]"
     }
 }
 

@@ -49,7 +49,12 @@ extension ArchiveRecord {
 
     /// The statement's arguments: `supplied` (one per `suppliedColumns`), then the row's own.
     func arguments(supplying supplied: [(any DatabaseValueConvertible)?] = []) -> StatementArguments {
-        StatementArguments(supplied.map { $0?.databaseValue ?? .null } + databaseValues)
+        StatementArguments(databaseValues: values(supplying: supplied))
+    }
+
+    /// The values `arguments(supplying:)` binds, for a statement of several rows.
+    func values(supplying supplied: [(any DatabaseValueConvertible)?]) -> [DatabaseValue] {
+        supplied.map { $0?.databaseValue ?? .null } + databaseValues
     }
 
     /// The row's own values as SQLite stores them (`Columns` order): what a
@@ -66,3 +71,13 @@ extension ArchiveRecord {
 }
 
 extension Provider: DatabaseValueConvertible {}
+
+extension StatementArguments {
+    /// GRDB's initializer for a sequence of concrete values reads each one
+    /// through a key path: under callgrind that was 15% of a sync's
+    /// instructions, about 2,400 a value. Through the existential it is a
+    /// plain call per value.
+    init(databaseValues values: [DatabaseValue]) {
+        self.init(values.map { Optional<any DatabaseValueConvertible>.some($0) })
+    }
+}
