@@ -4,8 +4,8 @@ import Foundation
 
 /// Turns the first SIGINT/SIGTERM into a graceful stop (in-flight writes
 /// commit, the summary prints); a second one exits at once, which is safe
-/// because each call is written inside its own savepoint of a batch's
-/// transaction: a kill loses at most the uncommitted batch, never half a call.
+/// because calls are written in a batch's transaction: a kill loses at most
+/// the uncommitted batch, never half a call.
 final class SignalTrap {
     private let sources: [any DispatchSourceSignal]
 
