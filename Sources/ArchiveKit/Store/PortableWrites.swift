@@ -87,16 +87,16 @@ public enum PortableWrites {
             query.argumentKinds += piece.argumentKinds
         }
         if let clearing { append("f", clearing) }
-        let pieces: [(String, TableRows, String)] = [
-            ("t", children.turns, "FROM c, (VALUES %@) AS v WHERE c.inserted RETURNING id, turn_index"),
+        // Each piece: its name, its rows, its parent's key, and where that key comes from.
+        let pieces: [(String, TableRows, String, String)] = [
+            ("t", children.turns, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted RETURNING id, turn_index"),
             // column3 of a latency row is its turn index.
-            ("l", children.latencies, "FROM t JOIN (VALUES %@) AS v ON v.column3 = t.turn_index"),
-            ("a", children.analysis, "FROM c, (VALUES %@) AS v WHERE c.inserted"),
-            ("p", children.fields, "FROM c, (VALUES %@) AS v WHERE c.inserted"),
-            ("s", children.samples, "FROM c, (VALUES %@) AS v WHERE c.inserted"),
+            ("l", children.latencies, "t.id", "FROM t JOIN (VALUES %@) AS v ON v.column3 = t.turn_index"),
+            ("a", children.analysis, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted"),
+            ("p", children.fields, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted"),
+            ("s", children.samples, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted"),
         ]
-        for (name, rows, from) in pieces where !rows.rows.isEmpty {
-            let parent = name == "l" ? "t.id" : "c.id"
+        for (name, rows, parent, from) in pieces where !rows.rows.isEmpty {
             let values = Array(repeating: "(\(CallFilter.placeholders(rows.kinds.count)))", count: rows.rows.count).joined(separator: ", ")
             append(name, TransferQuery(
                 sql: "INSERT INTO \(rows.table.name) (\(rows.columns.joined(separator: ", "))) SELECT \(parent), v.* "
@@ -159,10 +159,8 @@ public enum PortableWrites {
         var returned: [[TransferValue]] = []
         for start in stride(from: 0, to: rows.rows.count, by: 500) {
             let chunk = rows.rows[start..<min(start + 500, rows.rows.count)]
-            let row = "(\(CallFilter.placeholders(columnKinds.count)))"
             returned += try await runner.run(TransferQuery(
-                sql: "INSERT INTO \(rows.table.name) (\(rows.columns.joined(separator: ", "))) VALUES "
-                    + Array(repeating: row, count: chunk.count).joined(separator: ", ") + returning,
+                sql: rows.insertSQL(chunk.count) + returning,
                 arguments: chunk.flatMap { [parent($0)] + $0.map(TransferValue.init) },
                 argumentKinds: Array(Array(repeating: columnKinds, count: chunk.count).joined()), resultKinds: kinds))
         }
@@ -179,10 +177,13 @@ struct TableRows {
     let rows: [[DatabaseValue]]
     /// The kinds of the values in `rows`.
     let kinds: [ColumnKind]
+    /// The record type's multi-row `INSERT … VALUES`, for a number of rows.
+    let insertSQL: (Int) -> String
 
     init<R: ArchiveRecord>(_ record: R.Type, _ table: ArchiveTable, _ rows: [[DatabaseValue]]) {
         self.table = table
         columns = R.writtenColumns
+        insertSQL = R.makeInsertSQL(rows:)
         self.rows = rows
         kinds = columns.dropFirst().map { table.column($0).kind }
     }
