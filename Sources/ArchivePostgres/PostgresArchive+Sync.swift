@@ -162,20 +162,9 @@ extension PostgresArchive: SyncStore {
         return found
     }
 
-    /// SQLite's `?` placeholders, numbered and typed for PostgreSQL (`$3::timestamptz`),
-    /// so the record types' SQL runs unchanged. No statement they make holds a `?` in a literal.
+    /// SQLite's `?` placeholders, numbered and typed for PostgreSQL (`$3::timestamptz`).
     static func postgresQuery(_ query: TransferQuery) -> PostgresQuery {
-        var sql = "", n = 0
-        var inLiteral = false
-        for ch in query.sql {
-            if ch == "'" { inLiteral.toggle() }
-            if ch == "?" && !inLiteral {
-                sql += "$\(n + 1)::" + TransferPlan.postgresType(query.argumentKinds[n])
-                n += 1
-            } else {
-                sql.append(ch)
-            }
-        }
+        let sql = TransferPlan.numberingPlaceholders(in: query.sql) { "$\($0 + 1)::" + TransferPlan.postgresType(query.argumentKinds[$0]) }
         var bindings = PostgresBindings(capacity: query.arguments.count)
         for (value, kind) in zip(query.arguments, query.argumentKinds) { bindings.append(value, as: kind) }
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
@@ -186,10 +175,14 @@ extension PostgresArchive: SyncStore {
 struct ConnectionRunner: StatementRunner {
     let archive: PostgresArchive
     let connection: PostgresConnection
-    var dialect: TransferPlan.Dialect { .postgres }
 
     func run(_ statement: TransferQuery) async throws -> [[TransferValue]] {
         try await archive.run(statement, on: connection)
+    }
+
+    func runNewCall(_ statement: NewCallStatement) async throws -> (callRef: Int64, inserted: Bool) {
+        statement.clearing ? try await archive.execute(SyncingNewCall(statement), on: connection)
+            : try await archive.execute(RebuildingNewCall(statement), on: connection)
     }
 
     func run(_ sql: String) async throws -> [[TransferValue]] {

@@ -142,10 +142,23 @@ public final class PostgresArchive: Sendable {
     /// connection is checked first, and a closed one is a lost connection,
     /// which `retrying` runs again on another.
     func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> PostgresRowSequence {
+        try checkOpen(connection)
+        return try await connection.query(query, logger: Self.logger)
+    }
+
+    /// A prepared statement's one row, on a leased connection (checked as `send` checks it).
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection) async throws -> Statement.Row {
+        try await mappingErrors {
+            try checkOpen(connection)
+            for try await row in try await connection.execute(statement, logger: Self.logger) { return row }
+            throw PortableWriteError.noRowKey
+        }
+    }
+
+    private func checkOpen(_ connection: PostgresConnection) throws {
         guard !connection.isClosed else {
             throw PostgresStoreError.cannotConnect(location: location.description, reason: "the server ended the session")
         }
-        return try await connection.query(query, logger: Self.logger)
     }
 
     /// Runs `body` on one connection inside a transaction, committed if it returns.

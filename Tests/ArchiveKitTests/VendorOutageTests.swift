@@ -37,6 +37,30 @@ struct VendorOutageTests {
         }
     }
 
+    /// A wrong `--base-url` port, or a vendor host that is down: each attempt
+    /// fails at once and says so, instead of waiting out `--timeout` (60 s
+    /// here: the suite's limit would end the test first) while the HTTP
+    /// client connects again and again.
+    @Test func aHostThatRefusesConnectionsIsNamedAndStopsTheSyncWithExit6() throws {
+        let dir = try TempDirectory()
+        defer { dir.cleanup() }
+        let port = try freeLoopbackPort()
+        let list = try dir.write("ids.txt", SimulatedVendor.puretalk.sampleIDs(count: 50).joined(separator: "\n"))
+        let result = try CLI.run(["sync", list, "--provider", "puretalk", "--base-url", "http://127.0.0.1:\(port)/puretalk/api",
+                                  "--concurrency", "4", "--max-attempts", "2", "--timeout", "60", "--quiet"],
+                                 environment: ["PURETALK_API_KEY": "sim-key"], in: dir.url)
+        #expect(result.status == 6, "\(result.stderr)")
+        #expect(result.stderr.contains("the connection was refused: nothing listens at the vendor's address (is --base-url right? is the vendor up?)"), "\(result.stderr)")
+        #expect(result.stderr.contains("run the same command again"))
+        let db = try DatabaseQueue(path: dir.path("archive.sqlite"))
+        let (failures, attempts) = try db.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_failures") ?? -1,
+             try Int.fetchAll(db, sql: "SELECT DISTINCT attempts FROM sync_failures"))
+        }
+        #expect(failures >= 10, "the run stopped after ten calls failed in a row")
+        #expect(attempts == [2], "each call was tried --max-attempts times")
+    }
+
     @Test func aRetryAfterAboveTheCeilingIsCappedAndReported() async throws {
         let dir = try TempDirectory()
         defer { dir.cleanup() }

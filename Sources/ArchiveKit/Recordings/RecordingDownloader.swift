@@ -68,10 +68,7 @@ final class RecordingDownloader: Sendable {
 
     init(api: VendorClient, timeout: Duration, concurrency: Int) {
         self.api = api
-        let configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10), read: TimeAmount(timeout)),  // read: the longest silence mid-download
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, concurrency)))
+        let configuration = HTTPClient.Configuration.vendor(timeout: timeout, concurrency: concurrency)
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

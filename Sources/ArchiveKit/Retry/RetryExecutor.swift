@@ -1,5 +1,8 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Why one attempt did not succeed, for the log, the failure tables and the next wait.
@@ -101,12 +104,31 @@ struct RetryExecutor: Sendable {
 
     /// A network error in words, for `sync_failures.error` and the log.
     static func describe(_ error: any Error) -> String {
-        switch error as? HTTPClientError {
+        if let error = error as? NIOConnectionError { return describe(error) }
+        if (error as? IOError)?.errnoCode == ECONNREFUSED { return refused("the vendor's address") }
+        return switch error as? HTTPClientError {
         case .readTimeout?, .deadlineExceeded?: "timed out waiting for the vendor"
         case .connectTimeout?: "timed out connecting to the vendor"
         case .remoteConnectionClosed?: "the vendor closed the connection"
         default: "network error: \(error)"
         }
+    }
+
+    /// A connection that could not be made, with where to: the vendor's host
+    /// refusing it (nothing listens there: a wrong `--base-url`, or the vendor
+    /// down), a name that does not resolve, or another socket error.
+    static func describe(_ error: NIOConnectionError) -> String {
+        let place = "\(error.host):\(error.port)"
+        if let dns = error.dnsAError ?? error.dnsAAAAError { return "could not look up \(error.host) (\(dns))" }
+        let refused = !error.connectionErrors.isEmpty
+            && error.connectionErrors.allSatisfy { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }
+        if refused { return Self.refused(place) }
+        let reasons = error.connectionErrors.map { String(describing: $0.error) }
+        return "could not connect to \(place)" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))")
+    }
+
+    private static func refused(_ place: String) -> String {
+        "the connection was refused: nothing listens at \(place) (is --base-url right? is the vendor up?)"
     }
 }
 

@@ -7,9 +7,9 @@ import GRDB
 /// by `resultKinds`.
 public protocol StatementRunner {
     func run(_ statement: TransferQuery) async throws -> [[TransferValue]]
-    /// The store's SQL. PostgreSQL writes a new call in one statement (a
-    /// data-modifying `WITH`), which SQLite has no form of.
-    var dialect: TransferPlan.Dialect { get }
+    /// Runs a new call's one statement (prepared, as its text never changes):
+    /// the call's row key, and whether the upsert inserted the row.
+    func runNewCall(_ statement: NewCallStatement) async throws -> (callRef: Int64, inserted: Bool)
 }
 
 /// A sync's writes for a store other than the SQLite one, from the same
@@ -22,27 +22,25 @@ public enum PortableWrites {
     /// `ArchiveStore.upsert` does; the caller holds the transaction (and the call's savepoint, if any).
     /// A sync clears the call's `sync_failures` (it has arrived); a rebuild, which fetched nothing, keeps them.
     ///
-    /// On PostgreSQL a call is one statement, one round trip: the upsert, and the
-    /// children only if the upsert inserted the row. A call already archived
-    /// (a re-sync, a rebuild, another machine's sync a moment earlier) then has
-    /// its old children deleted and the new ones written by further statements:
-    /// in one statement, the deletes would run after the inserts they make room for.
+    /// A call is one statement, one round trip (`NewCallStatement`). A call
+    /// already archived (a re-sync, a rebuild, another machine's sync a moment
+    /// earlier) then has its old children deleted and the new ones written by
+    /// further statements: in one statement, the deletes would run after the
+    /// inserts they make room for. So does a call with a value of another kind
+    /// than its column's, which the typed statement cannot bind.
     public static func upsert(_ call: NormalizedCall, fetchedAt: String, keepingFailures: Bool = false,
                               on runner: some StatementRunner) async throws {
         let call = ArchiveStore.stamped(call, fetchedAt: fetchedAt)
         let children = ChildRows(call)
-        let clearing = keepingFailures ? nil : clearFailure(of: call)
-        if runner.dialect == .postgres, let statement = oneStatement(call, children, clearing: clearing) {
-            let returned = try await runner.run(statement)
-            guard case .integer(let callRef)? = returned.first?.first else { throw PortableWriteError.noRowKey }
-            if returned[0].count > 1, returned[0][1] == .integer(1) { return }
-            try await replaceChildren(children, callRef: callRef, on: runner)
+        if let statement = NewCallStatement(call, children, clearing: !keepingFailures) {
+            let (callRef, inserted) = try await runner.runNewCall(statement)
+            if !inserted { try await replaceChildren(children, callRef: callRef, on: runner) }
             return
         }
         let returned = try await runner.run(statement(NormalizedCall.upsertSQL, table: .calls, columns: NormalizedCall.writtenColumns,
                                                       values: call.databaseValues, returning: [.integer]))
         guard case .integer(let callRef)? = returned.first?.first else { throw PortableWriteError.noRowKey }
-        if let clearing { _ = try await runner.run(clearing) }
+        if !keepingFailures { _ = try await runner.run(clearFailure(of: call)) }
         try await replaceChildren(children, callRef: callRef, on: runner)
     }
 
@@ -69,43 +67,6 @@ public enum PortableWrites {
         for rows in [children.analysis, children.fields, children.samples] {
             _ = try await insert(rows, parent: { _ in .integer(callRef) }, on: runner)
         }
-    }
-
-    /// The whole call as one data-modifying `WITH`, returning its row key and
-    /// whether the upsert inserted it; each child `INSERT` takes its parent's key
-    /// from the statement before it, and writes nothing unless the row is new.
-    /// Nil when the call binds more values than one statement may.
-    private static func oneStatement(_ call: NormalizedCall, _ children: ChildRows, clearing: TransferQuery?) -> TransferQuery? {
-        // A row the upsert inserted has no deleting transaction: `xmax = 0`.
-        var query = statement(NormalizedCall.upsertSQL + ", (xmax = 0) AS inserted", table: .calls, columns: NormalizedCall.writtenColumns,
-                              values: call.databaseValues, returning: [.integer, .boolean])
-        guard query.arguments.count + children.valueCount <= TransferPlan.maxArguments else { return nil }
-        var sql = "WITH c AS (\(query.sql))"
-        func append(_ name: String, _ piece: TransferQuery) {
-            sql += ",\n\(name) AS (\(piece.sql))"
-            query.arguments += piece.arguments
-            query.argumentKinds += piece.argumentKinds
-        }
-        if let clearing { append("f", clearing) }
-        // Each piece: its name, its rows, its parent's key, and where that key comes from.
-        let pieces: [(String, TableRows, String, String)] = [
-            ("t", children.turns, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted RETURNING id, turn_index"),
-            // column3 of a latency row is its turn index.
-            ("l", children.latencies, "t.id", "FROM t JOIN (VALUES %@) AS v ON v.column3 = t.turn_index"),
-            ("a", children.analysis, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted"),
-            ("p", children.fields, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted"),
-            ("s", children.samples, "c.id", "FROM c, (VALUES %@) AS v WHERE c.inserted"),
-        ]
-        for (name, rows, parent, from) in pieces where !rows.rows.isEmpty {
-            let values = Array(repeating: "(\(CallFilter.placeholders(rows.kinds.count)))", count: rows.rows.count).joined(separator: ", ")
-            append(name, TransferQuery(
-                sql: "INSERT INTO \(rows.table.name) (\(rows.columns.joined(separator: ", "))) SELECT \(parent), v.* "
-                    + from.replacingOccurrences(of: "%@", with: values),
-                arguments: rows.rows.flatMap { $0.map(TransferValue.init) },
-                argumentKinds: Array(Array(repeating: rows.kinds, count: rows.rows.count).joined()), resultKinds: []))
-        }
-        query.sql = sql + "\nSELECT id, inserted FROM c"
-        return query
     }
 
     public static func recordFailure(_ failure: SyncFailure, runID: Int64?, at time: String, on runner: some StatementRunner) async throws {
@@ -160,7 +121,7 @@ public enum PortableWrites {
         for start in stride(from: 0, to: rows.rows.count, by: 500) {
             let chunk = rows.rows[start..<min(start + 500, rows.rows.count)]
             returned += try await runner.run(TransferQuery(
-                sql: rows.insertSQL(chunk.count) + returning,
+                sql: rows.shape.insertSQL(chunk.count) + returning,
                 arguments: chunk.flatMap { [parent($0)] + $0.map(TransferValue.init) },
                 argumentKinds: Array(Array(repeating: columnKinds, count: chunk.count).joined()), resultKinds: kinds))
         }
@@ -168,46 +129,56 @@ public enum PortableWrites {
     }
 }
 
-/// One child table's rows of a call, each row's values after its parent's key
-/// (`call_ref`, or a latency's `turn_ref`), which the writer supplies.
-struct TableRows {
+/// A child table as the writers see it: the columns a row writes, its
+/// parent's key (`call_ref`, or a latency's `turn_ref`) first.
+struct TableShape: Sendable {
     let table: ArchiveTable
     /// Every column written, the parent's key first.
     let columns: [String]
-    let rows: [[DatabaseValue]]
-    /// The kinds of the values in `rows`.
+    /// The kinds of the columns after the parent's key.
     let kinds: [ColumnKind]
     /// The record type's multi-row `INSERT … VALUES`, for a number of rows.
-    let insertSQL: (Int) -> String
+    let insertSQL: @Sendable (Int) -> String
 
-    init<R: ArchiveRecord>(_ record: R.Type, _ table: ArchiveTable, _ rows: [[DatabaseValue]]) {
+    init<R: ArchiveRecord>(_ record: R.Type, _ table: ArchiveTable) {
         self.table = table
         columns = R.writtenColumns
-        insertSQL = R.makeInsertSQL(rows:)
-        self.rows = rows
+        insertSQL = { R.makeInsertSQL(rows: $0) }
         kinds = columns.dropFirst().map { table.column($0).kind }
     }
 }
 
+/// One child table's rows of a call, each row's values after its parent's
+/// key, which the writer supplies.
+struct TableRows {
+    let shape: TableShape
+    let rows: [[DatabaseValue]]
+
+    var table: ArchiveTable { shape.table }
+    var columns: [String] { shape.columns }
+    var kinds: [ColumnKind] { shape.kinds }
+}
+
 /// Every row a call derives, beside its `calls` row.
 struct ChildRows {
+    static let turnShape = TableShape(NormalizedCall.Turn.self, .transcriptTurns)
+    static let latencyShape = TableShape(NormalizedCall.Latency.self, .turnLatencies)
+    static let analysisShape = TableShape(NormalizedCall.Analysis.self, .callAnalysis)
+    static let fieldShape = TableShape(NormalizedCall.Field.self, .postAnalysisFields)
+    static let sampleShape = TableShape(NormalizedCall.LatencySample.self, .callLatencySamples)
+
     let turns, latencies, analysis, fields, samples: TableRows
 
     init(_ call: NormalizedCall) {
         let parent: [DatabaseValue] = [call.provider.databaseValue, call.callID.databaseValue]
-        turns = TableRows(NormalizedCall.Turn.self, .transcriptTurns, call.turns.map { parent + $0.databaseValues })
-        latencies = TableRows(NormalizedCall.Latency.self, .turnLatencies, call.turns.compactMap { turn in
+        turns = TableRows(shape: Self.turnShape, rows: call.turns.map { parent + $0.databaseValues })
+        latencies = TableRows(shape: Self.latencyShape, rows: call.turns.compactMap { turn in
             turn.latency.map { parent + [turn.index.databaseValue] + $0.databaseValues }
         })
-        analysis = TableRows(NormalizedCall.Analysis.self, .callAnalysis, call.analysis.map { [parent + $0.databaseValues] } ?? [])
-        fields = TableRows(NormalizedCall.Field.self, .postAnalysisFields,
-                           call.fields.enumerated().map { parent + [$0.offset.databaseValue] + $0.element.databaseValues })
-        samples = TableRows(NormalizedCall.LatencySample.self, .callLatencySamples, call.latencySamples.map { parent + $0.databaseValues })
-    }
-
-    /// Values the rows bind, with a parent key each.
-    var valueCount: Int {
-        [turns, latencies, analysis, fields, samples].reduce(0) { $0 + $1.rows.count * $1.columns.count }
+        analysis = TableRows(shape: Self.analysisShape, rows: call.analysis.map { [parent + $0.databaseValues] } ?? [])
+        fields = TableRows(shape: Self.fieldShape,
+                           rows: call.fields.enumerated().map { parent + [$0.offset.databaseValue] + $0.element.databaseValues })
+        samples = TableRows(shape: Self.sampleShape, rows: call.latencySamples.map { parent + $0.databaseValues })
     }
 }
 

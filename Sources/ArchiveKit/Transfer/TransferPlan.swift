@@ -136,6 +136,25 @@ public struct TransferPlan: Sendable {
         }
     }
 
+    /// `sql` with each `?` outside a string literal replaced by
+    /// `placeholder(n)`, n counting from 0: SQLite's placeholders numbered and
+    /// typed for PostgreSQL (`$3::timestamptz`), so the record types' SQL runs
+    /// unchanged. No statement they make holds a `?` in a literal.
+    public static func numberingPlaceholders(in sql: String, _ placeholder: (Int) -> String) -> String {
+        var result = "", n = 0
+        var inLiteral = false
+        for ch in sql {
+            if ch == "'" { inLiteral.toggle() }
+            if ch == "?" && !inLiteral {
+                result += placeholder(n)
+                n += 1
+            } else {
+                result.append(ch)
+            }
+        }
+        return result
+    }
+
     /// The PostgreSQL type a placeholder of this kind is cast to.
     public static func postgresType(_ kind: ColumnKind) -> String {
         switch kind {

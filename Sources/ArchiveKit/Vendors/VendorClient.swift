@@ -42,10 +42,7 @@ public final class VendorClient: Sendable {
         self.apiKey = apiKey
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10), read: TimeAmount(timeout)),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, concurrency)))
+        var configuration = HTTPClient.Configuration.vendor(timeout: timeout, concurrency: concurrency)
         configuration.decompression = .enabled(limit: .size(maxBodyBytes))
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
@@ -131,6 +128,24 @@ public final class VendorClient: Sendable {
 
     public func shutdown() async {
         try? await http.shutdown()
+    }
+}
+
+extension HTTPClient.Configuration {
+    /// What every client of a vendor's hosts (its API, its recordings) is made
+    /// with: redirects are the caller's to follow, `timeout` is the longest
+    /// silence while reading, and a connection that cannot be made fails its
+    /// request at once. AsyncHTTPClient would otherwise connect again, with
+    /// backoff, until the request's deadline, so each attempt against a host
+    /// that refuses took the whole `--timeout`; the sync's own retries
+    /// (`RetryExecutor`) decide how often to try again.
+    static func vendor(timeout: Duration, concurrency: Int) -> Self {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10), read: TimeAmount(timeout)),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, concurrency)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
     }
 }
 

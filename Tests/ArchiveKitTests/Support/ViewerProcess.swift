@@ -25,7 +25,7 @@ final class ViewerProcess: @unchecked Sendable {
         let line = try Self.firstLine(handle, timeout: 30)
         guard let range = line.range(of: "http://"), let end = line[range.lowerBound...].firstIndex(of: " ") else {
             process.terminate()
-            throw ViewerTestError("the viewer printed no address: \(line.debugDescription)")
+            throw TestSetupError("the viewer printed no address: \(line.debugDescription)")
         }
         baseURL = String(line[range.lowerBound..<end]).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         startLine = line
@@ -70,7 +70,7 @@ final class ViewerProcess: @unchecked Sendable {
             if let line = box.value { return line }
             usleep(10_000)
         }
-        throw ViewerTestError("the viewer did not print its address within \(Int(timeout)) s")
+        throw TestSetupError("the viewer did not print its address within \(Int(timeout)) s")
     }
 
     struct Answer {
@@ -102,7 +102,3 @@ private final class LineBox: @unchecked Sendable {
     var value: String? { lock.withLock { line } }
 }
 
-struct ViewerTestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

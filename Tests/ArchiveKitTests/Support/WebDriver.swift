@@ -19,7 +19,7 @@ final class WebDriver: @unchecked Sendable {
     }
 
     init() async throws {
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         driver = Process()
         driver.executableURL = URL(fileURLWithPath: Self.chromedriver)
         driver.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
@@ -42,7 +42,7 @@ final class WebDriver: @unchecked Sendable {
         let created = try await call(.POST, "/session", capabilities)
         guard let id = (created["value"] as? [String: Any])?["sessionId"] as? String else {
             stop()
-            throw ViewerTestError("chromedriver made no session: \(created)")
+            throw TestSetupError("chromedriver made no session: \(created)")
         }
         session = id
     }
@@ -68,14 +68,14 @@ final class WebDriver: @unchecked Sendable {
     func click(_ selector: String) async throws {
         let found = try await command(.POST, "element", ["using": "css selector", "value": selector])
         guard let element = (found["value"] as? [String: Any])?.values.first as? String else {
-            throw ViewerTestError("no element matches \(selector): \(found)")
+            throw TestSetupError("no element matches \(selector): \(found)")
         }
         _ = try await command(.POST, "element/\(element)/click", [:])
     }
 
     func screenshot(to path: String) async throws {
         let answer = try await command(.GET, "screenshot", nil)
-        guard let base64 = answer["value"] as? String, let data = Data(base64Encoded: base64) else { throw ViewerTestError("no screenshot") }
+        guard let base64 = answer["value"] as? String, let data = Data(base64Encoded: base64) else { throw TestSetupError("no screenshot") }
         try data.write(to: URL(fileURLWithPath: path))
     }
 
@@ -112,22 +112,7 @@ final class WebDriver: @unchecked Sendable {
         let response = try await ViewerProcess.client.execute(request, timeout: .seconds(120))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         let object = try JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] ?? [:]
-        if response.status.code >= 400 { throw ViewerTestError("WebDriver \(method) \(path): \(response.status.code) \(object)") }
+        if response.status.code >= 400 { throw TestSetupError("WebDriver \(method) \(path): \(response.status.code) \(object)") }
         return object
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) == 0 && getsockname(fd, $0, &size) == 0 }
-        }
-        guard bound else { throw ViewerTestError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
