@@ -134,59 +134,27 @@ extension ArchiveStore {
         try db.cachedStatement(sql: "DELETE FROM call_latency_samples WHERE call_ref = ?").execute(arguments: ref)
     }
 
-    /// Inserts the call's child rows, each table's in one statement (per 500
-    /// rows). FTS5 flushes its pending entries to a new segment whenever a
-    /// statement opens a savepoint, and every statement with a trigger or a
-    /// foreign key opens one: one `INSERT` per turn made a segment per turn, and
-    /// merging them was a third of a sync's instructions under callgrind.
+    /// Inserts the call's child rows (`ChildRows`, as the PostgreSQL writer
+    /// takes them), each table's in one statement (per 500 rows). FTS5 flushes
+    /// its pending entries to a new segment whenever a statement opens a
+    /// savepoint, and every statement with a trigger or a foreign key opens one:
+    /// one `INSERT` per turn made a segment per turn, and merging them was a
+    /// third of a sync's instructions under callgrind.
     static func insertChildren(of call: NormalizedCall, callRef: Int64, db: Database) throws {
-        // The call's keys, which every child row starts with; made once per call.
-        let parent: [(any DatabaseValueConvertible)?] = [callRef, call.provider, call.callID]
-        var turnRefs: [Int: Int64] = [:]
-        for turns in chunks(of: call.turns) {
-            let rows = try insert(NormalizedCall.Turn.self, turns, returning: "id, turn_index", db: db) {
-                $0.values(supplying: parent)
-            }
-            for row in rows { turnRefs[row[1]] = row[0] }
-        }
-        let latencies = call.turns.compactMap { turn in turn.latency.map { (turn.index, $0) } }
-        for chunk in chunks(of: latencies) {
-            try insert(NormalizedCall.Latency.self, chunk, db: db) { index, latency in
-                latency.values(supplying: [turnRefs[index], call.provider, call.callID, index])
+        let children = ChildRows(call)
+        let key = callRef.databaseValue
+        var turnRefs: [Int64: Int64] = [:]
+        for (sql, values) in children.turns.statements(parent: { _ in key }) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: sql + " RETURNING id, turn_index"),
+                                        arguments: StatementArguments(databaseValues: values)) {
+                turnRefs[row[1]] = row[0]
             }
         }
-        if let analysis = call.analysis {
-            try insert(NormalizedCall.Analysis.self, [analysis][...], db: db) { $0.values(supplying: parent) }
+        var rest = children.latencies.statements { row in ChildRows.turnIndex(ofLatency: row).flatMap { turnRefs[$0] }.databaseValue }
+        for rows in [children.analysis, children.fields, children.samples] { rest += rows.statements { _ in key } }
+        for (sql, values) in rest {
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(databaseValues: values))
         }
-        for fields in chunks(of: Array(call.fields.enumerated())) {
-            try insert(NormalizedCall.Field.self, fields, db: db) { item in
-                item.element.values(supplying: [callRef, call.provider, call.callID, item.offset])
-            }
-        }
-        for samples in chunks(of: call.latencySamples) {
-            try insert(NormalizedCall.LatencySample.self, samples, db: db) { $0.values(supplying: parent) }
-        }
-    }
-
-    /// Rows per `INSERT`: 500 of the widest (13 columns) bind 6,500 values, under SQLite's 32,766.
-    private static func chunks<T>(of rows: [T]) -> [ArraySlice<T>] {
-        stride(from: 0, to: rows.count, by: 500).map { rows[$0..<min($0 + 500, rows.count)] }
-    }
-
-    /// One multi-row `INSERT` into `table`, of a row per item; with `returning`, the rows it returns.
-    @discardableResult
-    private static func insert<R: ArchiveRecord, T>(_ table: R.Type, _ items: ArraySlice<T>, returning: String? = nil,
-                                                    db: Database, _ rowValues: (T) -> [DatabaseValue]) throws -> [Row] {
-        guard !items.isEmpty else { return [] }
-        var all: [DatabaseValue] = []
-        for item in items { all += rowValues(item) }
-        let values = StatementArguments(databaseValues: all)
-        let statement = try db.cachedStatement(sql: R.makeInsertSQL(rows: items.count) + (returning.map { " RETURNING " + $0 } ?? ""))
-        guard returning != nil else {
-            try statement.execute(arguments: values)
-            return []
-        }
-        return try Row.fetchAll(statement, arguments: values)
     }
 
     static func recordFailure(_ failure: SyncFailure, runID: Int64?, at time: String, db: Database) throws {

@@ -56,16 +56,15 @@ public enum PortableWrites {
                                                    argumentKinds: [.integer], resultKinds: []))
         }
         var turnRefs: [Int64: Int64] = [:]
-        for row in try await insert(children.turns, parent: { _ in .integer(callRef) }, returning: " RETURNING id, turn_index",
+        for row in try await insert(children.turns, parent: { _ in callRef.databaseValue }, returning: " RETURNING id, turn_index",
                                     kinds: [.integer, .integer], on: runner) {
             if case .integer(let id) = row[0], case .integer(let index) = row[1] { turnRefs[index] = id }
         }
-        // A latency row's own values start with its provider, call ID and turn index.
         _ = try await insert(children.latencies, parent: { row in
-            Int64.fromDatabaseValue(row[2]).flatMap { turnRefs[$0] }.map { .integer($0) } ?? .null
+            ChildRows.turnIndex(ofLatency: row).flatMap { turnRefs[$0] }.databaseValue
         }, on: runner)
         for rows in [children.analysis, children.fields, children.samples] {
-            _ = try await insert(rows, parent: { _ in .integer(callRef) }, on: runner)
+            _ = try await insert(rows, parent: { _ in callRef.databaseValue }, on: runner)
         }
     }
 
@@ -113,17 +112,15 @@ public enum PortableWrites {
                       resultKinds: returning)
     }
 
-    /// Multi-row `INSERT`s of `rows`, 500 a statement as the SQLite writer makes them, each row led by its parent's key.
-    private static func insert(_ rows: TableRows, parent: ([DatabaseValue]) -> TransferValue, returning: String = "",
+    /// The multi-row `INSERT`s of `rows`, as the SQLite writer runs them.
+    private static func insert(_ rows: TableRows, parent: ([DatabaseValue]) -> DatabaseValue, returning: String = "",
                                kinds: [ColumnKind] = [], on runner: some StatementRunner) async throws -> [[TransferValue]] {
         let columnKinds = [rows.table.column(rows.columns[0]).kind] + rows.kinds
         var returned: [[TransferValue]] = []
-        for start in stride(from: 0, to: rows.rows.count, by: 500) {
-            let chunk = rows.rows[start..<min(start + 500, rows.rows.count)]
+        for (sql, values) in rows.statements(parent: parent) {
             returned += try await runner.run(TransferQuery(
-                sql: rows.shape.insertSQL(chunk.count) + returning,
-                arguments: chunk.flatMap { [parent($0)] + $0.map(TransferValue.init) },
-                argumentKinds: Array(Array(repeating: columnKinds, count: chunk.count).joined()), resultKinds: kinds))
+                sql: sql + returning, arguments: values.map(TransferValue.init),
+                argumentKinds: Array(Array(repeating: columnKinds, count: values.count / columnKinds.count).joined()), resultKinds: kinds))
         }
         return returned
     }
@@ -157,6 +154,25 @@ struct TableRows {
     var table: ArchiveTable { shape.table }
     var columns: [String] { shape.columns }
     var kinds: [ColumnKind] { shape.kinds }
+
+    /// Rows per `INSERT`: 500 of the widest (13 columns) bind 6,500 values,
+    /// under SQLite's 32,766 and PostgreSQL's 65,535.
+    static let rowsPerStatement = 500
+
+    /// The rows as multi-row `INSERT`s of at most `rowsPerStatement` rows,
+    /// each with its values, every row's led by `parent(row)`.
+    func statements(parent: ([DatabaseValue]) -> DatabaseValue) -> [(sql: String, values: [DatabaseValue])] {
+        stride(from: 0, to: rows.count, by: Self.rowsPerStatement).map { start in
+            let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(chunk.count * columns.count)
+            for row in chunk {
+                values.append(parent(row))
+                values += row
+            }
+            return (shape.insertSQL(chunk.count), values)
+        }
+    }
 }
 
 /// Every row a call derives, beside its `calls` row.
@@ -168,6 +184,9 @@ struct ChildRows {
     static let sampleShape = TableShape(NormalizedCall.LatencySample.self, .callLatencySamples)
 
     let turns, latencies, analysis, fields, samples: TableRows
+
+    /// A latency row's turn index: its values start with its provider, call ID and turn index.
+    static func turnIndex(ofLatency row: [DatabaseValue]) -> Int64? { Int64.fromDatabaseValue(row[2]) }
 
     init(_ call: NormalizedCall) {
         let parent: [DatabaseValue] = [call.provider.databaseValue, call.callID.databaseValue]
