@@ -14,9 +14,9 @@ public protocol StatementRunner {
 
 /// A sync's writes for a store other than the SQLite one, from the same
 /// pieces the SQLite writer uses: the record types' own SQL (each table's
-/// columns listed once, in `Records/`), so the two stores cannot write a call
-/// differently. The SQLite store keeps its own path, on GRDB's cached
-/// statements.
+/// columns listed once, in `Records/`) and a call's rows as `ChildRows` makes
+/// them, so the two stores cannot write a call differently. The SQLite store
+/// runs its statements itself, on GRDB's cached statements.
 public enum PortableWrites {
     /// Stores `call` and replaces its derived rows (its recordings stay), as
     /// `ArchiveStore.upsert` does; the caller holds the transaction (and the call's savepoint, if any).
@@ -175,7 +175,7 @@ struct TableRows {
     }
 }
 
-/// Every row a call derives, beside its `calls` row.
+/// Every row a call derives, beside its `calls` row: what both writers insert.
 struct ChildRows {
     static let turnShape = TableShape(NormalizedCall.Turn.self, .transcriptTurns)
     static let latencyShape = TableShape(NormalizedCall.Latency.self, .turnLatencies)
