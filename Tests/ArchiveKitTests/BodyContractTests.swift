@@ -122,12 +122,8 @@ import Testing
     }
 
     static func seed(_ provider: Provider) throws -> (JSONValue, String) {
-        switch provider {
-        case .puretalk: (try JSONParser.parse(try fixture("puretalk-get-call.json")), "be8b84ed-16d8-459e-b71c-b0f54fce5ec1")
-        case .puppeteer: (try JSONParser.parse(try fixture("puppeteerai-get-call.json")), "<string>")
-        case .retell: (try JSONParser.parse(try fixture("retell-get-call.json")), "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6")
-        case .vapi: (try JSONParser.parse(try fixture("vapi-get-call.json")), "2f4e9c1a-7d3b-4e8a-9f21-6c5d4b3a2e10")
-        }
+        let (body, id) = try referenceBody(provider)
+        return (try JSONParser.parse(body), id)
     }
 
     /// Every node of a document with its JSONPath, containers included.

@@ -5,15 +5,9 @@ import Testing
 /// its text is fixed, and each call's values fill it exactly. The
 /// PostgreSQL suites run it against a real server.
 struct NewCallStatementTests {
-    static let fixtures: [(Provider, String, String)] = [
-        (.puretalk, "puretalk-get-call.json", "be8b84ed-16d8-459e-b71c-b0f54fce5ec1"),
-        (.puppeteer, "puppeteerai-get-call.json", "<string>"),
-        (.retell, "retell-get-call.json", "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6"),
-        (.vapi, "vapi-get-call.json", "2f4e9c1a-7d3b-4e8a-9f21-6c5d4b3a2e10"),
-    ]
-
-    func call(_ provider: Provider, _ file: String, _ id: String) throws -> NormalizedCall {
-        ArchiveStore.stamped(try provider.adapter.decode(body: try fixture(file), requestedID: id), fetchedAt: "2026-12-04T00:00:00Z")
+    func call(_ provider: Provider) throws -> NormalizedCall {
+        let (body, id) = try referenceBody(provider)
+        return ArchiveStore.stamped(try provider.adapter.decode(body: body, requestedID: id), fetchedAt: "2026-12-04T00:00:00Z")
     }
 
     /// The placeholders `$1 … $n` of a statement, in order of first use.
@@ -41,9 +35,9 @@ struct NewCallStatementTests {
         #expect(parameters.prefix { !$0.isArray }.count == NormalizedCall.writtenColumns.count + (clearing ? 2 : 0))
     }
 
-    @Test(arguments: fixtures)
-    func eachVendorsCallFillsTheStatementWithItsRows(_ provider: Provider, _ file: String, _ id: String) throws {
-        let call = try call(provider, file, id)
+    @Test(arguments: Provider.allCases)
+    func eachVendorsCallFillsTheStatementWithItsRows(_ provider: Provider) throws {
+        let call = try call(provider)
         let children = ChildRows(call)
         let statement = try #require(NewCallStatement(call, children, clearing: true), "every value of the vendor's call has its column's kind")
         let parameters = NewCallStatement.parameters(clearing: true)

@@ -77,8 +77,7 @@ public struct NewCallStatement: Sendable {
     /// the rest of its `SELECT` after `FROM`, where `%@` stands for its rows.
     private static let pieces: [(name: String, shape: TableShape, rows: @Sendable (ChildRows) -> TableRows, parent: String, from: String)] = [
         ("t", ChildRows.turnShape, { $0.turns }, "c.id", "c, %@ WHERE c.inserted RETURNING id, turn_index"),
-        // column3 of a latency row is its turn index.
-        ("l", ChildRows.latencyShape, { $0.latencies }, "t.id", "t JOIN %@ ON v.column3 = t.turn_index"),
+        ("l", ChildRows.latencyShape, { $0.latencies }, "t.id", "t JOIN %@ ON v.column\(ChildRows.latencyTurnIndex + 1) = t.turn_index"),
         ("a", ChildRows.analysisShape, { $0.analysis }, "c.id", "c, %@ WHERE c.inserted"),
         ("p", ChildRows.fieldShape, { $0.fields }, "c.id", "c, %@ WHERE c.inserted"),
         ("s", ChildRows.sampleShape, { $0.samples }, "c.id", "c, %@ WHERE c.inserted"),

@@ -185,8 +185,10 @@ struct ChildRows {
 
     let turns, latencies, analysis, fields, samples: TableRows
 
-    /// A latency row's turn index: its values start with its provider, call ID and turn index.
-    static func turnIndex(ofLatency row: [DatabaseValue]) -> Int64? { Int64.fromDatabaseValue(row[2]) }
+    /// Where a latency row's turn index is: its values start with its provider, call ID and turn index.
+    static let latencyTurnIndex = 2
+
+    static func turnIndex(ofLatency row: [DatabaseValue]) -> Int64? { Int64.fromDatabaseValue(row[latencyTurnIndex]) }
 
     init(_ call: NormalizedCall) {
         let parent: [DatabaseValue] = [call.provider.databaseValue, call.callID.databaseValue]

@@ -48,6 +48,16 @@ func rowCount(_ store: ArchiveStore, _ table: String) throws -> Int {
     try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? -1 }
 }
 
+/// A vendor's Get Call example from its reference page (`Fixtures/`), and the call ID it is the answer for.
+func referenceBody(_ provider: Provider) throws -> (body: String, id: String) {
+    switch provider {
+    case .puretalk: (try fixture("puretalk-get-call.json"), "be8b84ed-16d8-459e-b71c-b0f54fce5ec1")
+    case .puppeteer: (try fixture("puppeteerai-get-call.json"), "<string>")
+    case .retell: (try fixture("retell-get-call.json"), "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6")
+    case .vapi: (try fixture("vapi-get-call.json"), "2f4e9c1a-7d3b-4e8a-9f21-6c5d4b3a2e10")
+    }
+}
+
 func fixture(_ name: String) throws -> String {
     let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
     return try String(contentsOf: url, encoding: .utf8)
