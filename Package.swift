@@ -107,6 +107,7 @@ let package = Package(
                 "ArchiveKit", "VendorSimulator", "archive", "ArchiveViewer", "ArchivePostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -27,16 +27,16 @@ extension PostgresArchive {
         let limit = timeout.map { "SET LOCAL statement_timeout = \(max(1, Int(($0 * 1000).rounded())))" } ?? "SET LOCAL statement_timeout = 0"
         do {
             try await transaction(readOnly: true) { connection in
-                _ = try await connection.query(PostgresQuery(unsafeSQL: limit), logger: Self.logger)
+                _ = try await send(PostgresQuery(unsafeSQL: limit), on: connection)
                 // One row of NULLs names the columns, even for a query that returns no row.
-                let header = try await connection.query(PostgresQuery(
+                let header = try await send(PostgresQuery(
                     unsafeSQL: "SELECT row_to_json(q)::text FROM (SELECT q.* FROM (SELECT 1) AS one LEFT JOIN (\(numbered)) AS q ON false) AS q",
-                    binds: bindings), logger: Self.logger)
+                    binds: bindings), on: connection)
                 var columns: [String] = []
                 for try await row in header { columns = try Self.object(row).map(\.key) }
                 let writer = makeWriter(columns)
-                let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT row_to_json(q)::text FROM (\(numbered)) AS q", binds: bindings),
-                                                      logger: Self.logger)
+                let rows = try await send(PostgresQuery(unsafeSQL: "SELECT row_to_json(q)::text FROM (\(numbered)) AS q", binds: bindings),
+                                          on: connection)
                 for try await row in rows {
                     writer.write(try Self.object(row).map { Self.cell($0.value) })
                 }

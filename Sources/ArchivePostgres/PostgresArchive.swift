@@ -139,26 +139,29 @@ public final class PostgresArchive: Sendable {
     /// A statement on a leased connection. PostgresNIO (1.33.2) never answers one
     /// sent on a connection that has closed meanwhile (the server ended the
     /// session between two statements): its write fails unseen. So the
-    /// connection is checked first, and a closed one is a lost connection,
-    /// which `retrying` runs again on another.
+    /// connection is checked first, and watched until the statement is answered
+    /// (`ConnectionWatch`); a closed one is a lost connection, which `retrying`
+    /// runs again on another.
     func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> PostgresRowSequence {
-        try checkOpen(connection)
-        return try await connection.query(query, logger: Self.logger)
+        try await watching(connection) { try await connection.query(query, logger: Self.logger) }
     }
 
-    /// A prepared statement's one row, on a leased connection (checked as `send` checks it).
-    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection) async throws -> Statement.Row {
+    /// A prepared statement's one row, on a leased connection (checked and watched as `send` does).
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection) async throws -> Statement.Row
+    where Statement.Row: Sendable {
         try await mappingErrors {
-            try checkOpen(connection)
-            for try await row in try await connection.execute(statement, logger: Self.logger) { return row }
-            throw PortableWriteError.noRowKey
+            try await watching(connection) {
+                for try await row in try await connection.execute(statement, logger: Self.logger) { return row }
+                throw PortableWriteError.noRowKey
+            }
         }
     }
 
-    private func checkOpen(_ connection: PostgresConnection) throws {
-        guard !connection.isClosed else {
-            throw PostgresStoreError.cannotConnect(location: location.description, reason: "the server ended the session")
-        }
+    /// `work` on `connection`, unless it has closed, or closes before `work` is answered.
+    func watching<T: Sendable>(_ connection: PostgresConnection, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let lost = PostgresStoreError.cannotConnect(location: location.description, reason: "the server ended the session")
+        guard !connection.isClosed else { throw lost }
+        return try await ConnectionWatch.answer(of: work, abandoningWhen: { connection.isClosed }, lost: { lost })
     }
 
     /// Runs `body` on one connection inside a transaction, committed if it returns.

@@ -17,25 +17,25 @@ struct PostgresMigrator {
 
     func migrate() async throws {
         try await archive.withConnection { connection in
-            _ = try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: Self.logger)
+            _ = try await archive.send("SELECT pg_advisory_lock(\(Self.lockKey))", on: connection)
             do {
                 try await apply(on: connection)
-                _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: Self.logger)
+                _ = try await archive.send("SELECT pg_advisory_unlock(\(Self.lockKey))", on: connection)
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: Self.logger)
+                _ = try? await archive.send("SELECT pg_advisory_unlock(\(Self.lockKey))", on: connection)
                 throw error
             }
         }
     }
 
     private func apply(on connection: PostgresConnection) async throws {
-        _ = try await connection.query("""
+        _ = try await archive.send("""
             CREATE TABLE IF NOT EXISTS archive_migrations (
                 name       text PRIMARY KEY,
                 applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: Self.logger)
+            """, on: connection)
         var applied = Set<String>()
-        for try await name in try await connection.query("SELECT name FROM archive_migrations", logger: Self.logger).decode(String.self) {
+        for try await name in try await archive.send("SELECT name FROM archive_migrations", on: connection).decode(String.self) {
             applied.insert(name)
         }
         let unknown = applied.subtracting(Self.known).sorted()
@@ -44,15 +44,15 @@ struct PostgresMigrator {
         }
         for migration in EmbeddedMigrations.all where !applied.contains(migration.name) {
             // DDL is transactional in PostgreSQL: the migration and its record commit together or not at all.
-            _ = try await connection.query("BEGIN", logger: Self.logger)
+            _ = try await archive.send("BEGIN", on: connection)
             do {
                 for statement in Self.statements(migration.sql) {
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger)
+                    _ = try await archive.send(PostgresQuery(unsafeSQL: statement), on: connection)
                 }
-                _ = try await connection.query("INSERT INTO archive_migrations (name) VALUES (\(migration.name))", logger: Self.logger)
-                _ = try await connection.query("COMMIT", logger: Self.logger)
+                _ = try await archive.send("INSERT INTO archive_migrations (name) VALUES (\(migration.name))", on: connection)
+                _ = try await archive.send("COMMIT", on: connection)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: Self.logger)
+                _ = try? await archive.send("ROLLBACK", on: connection)
                 throw error
             }
         }
@@ -87,6 +87,4 @@ struct PostgresMigrator {
         if !rest.isEmpty { statements.append(rest) }
         return statements
     }
-
-    private static var logger: Logger { PostgresArchive.logger }
 }
