@@ -51,6 +51,24 @@ struct RetryTests {
         #expect(last.message.hasPrefix("network error: "))
     }
 
+    /// Requests a rate limit refused together, each told `Retry-After: 1`, must
+    /// not come back together: the wait is the value plus up to as long again
+    /// (at most a second), never less, and never past the ceiling.
+    @Test func aRetryAfterIsAFloorSpreadAtRandomWithinTheCeiling() {
+        let policy = RetryPolicy(retryAfterCeiling: .seconds(60))
+        let waits = (0..<200).map { _ in policy.delay(afterAttempt: 1, retryAfter: .seconds(1)) }
+        #expect(waits.allSatisfy { !$0.capped && $0.delay >= .seconds(1) && $0.delay <= .seconds(2) })
+        #expect(Set(waits.map(\.delay)).count > 150, "the waits are spread, not one value")
+        #expect(waits.contains { $0.delay < .milliseconds(1500) } && waits.contains { $0.delay > .milliseconds(1500) })
+        let long = (0..<50).map { _ in policy.delay(afterAttempt: 1, retryAfter: .seconds(30)).delay }
+        #expect(long.allSatisfy { $0 >= .seconds(30) && $0 <= .seconds(31) }, "at most a second is added")
+        let tight = RetryPolicy(retryAfterCeiling: .milliseconds(1200))
+        #expect((0..<50).allSatisfy { _ in tight.delay(afterAttempt: 1, retryAfter: .seconds(1)).delay <= .milliseconds(1200) })
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .zero).delay == .zero)
+        let capped = policy.delay(afterAttempt: 1, retryAfter: .seconds(3600))
+        #expect(capped.delay == .seconds(60) && capped.capped)
+    }
+
     @Test func aRetryAfterAboveTheCeilingIsCutAndCountedInSecondsOrAsADate() async {
         let retry = Self.executor(maxAttempts: 3)
         let date = DateFormatter()

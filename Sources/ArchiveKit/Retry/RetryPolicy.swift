@@ -19,10 +19,22 @@ public struct RetryPolicy: Sendable {
         self.retryAfterCeiling = retryAfterCeiling
     }
 
+    /// The most added at random to a `Retry-After`.
+    public static let retryAfterSpread = Duration.seconds(1)
+
     /// The wait before attempt `attempt + 1`, and whether a `Retry-After` was cut to the ceiling.
+    ///
+    /// A `Retry-After` is a floor, not an appointment. A rate limit refuses many
+    /// requests in the same instant with the same value (whole seconds), and
+    /// waiting exactly that long sends them back together, into the same limit,
+    /// until some run out of attempts. So up to as long again, at most
+    /// `retryAfterSpread`, is added at random, within the ceiling.
     public func delay(afterAttempt attempt: Int, retryAfter: Duration?) -> (delay: Duration, capped: Bool) {
         if let retryAfter {
-            return retryAfter > retryAfterCeiling ? (retryAfterCeiling, true) : (max(retryAfter, .zero), false)
+            guard retryAfter <= retryAfterCeiling else { return (retryAfterCeiling, true) }
+            let floor = max(retryAfter, .zero)
+            let spread = min(floor, Self.retryAfterSpread) * Double.random(in: 0...1)
+            return (min(retryAfterCeiling, floor + spread), false)
         }
         let exponent = min(attempt - 1, 30)
         let ceiling = min(maxDelay, baseDelay * (1 << exponent))
