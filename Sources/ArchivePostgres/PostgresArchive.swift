@@ -159,9 +159,10 @@ public final class PostgresArchive: Sendable {
 
     /// `work` on `connection`, unless it has closed, or closes before `work` is answered.
     func watching<T: Sendable>(_ connection: PostgresConnection, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let lost = PostgresStoreError.cannotConnect(location: location.description, reason: "the server ended the session")
-        guard !connection.isClosed else { throw lost }
-        return try await ConnectionWatch.answer(of: work, abandoningWhen: { connection.isClosed }, lost: { lost })
+        // Built only for a lost connection: this runs for every statement.
+        let lost: @Sendable () -> any Error = { [location] in PostgresStoreError.cannotConnect(location: location.description, reason: "the server ended the session") }
+        guard !connection.isClosed else { throw lost() }
+        return try await ConnectionWatch.answer(of: work, abandoningWhen: { connection.isClosed }, lost: lost)
     }
 
     /// Runs `body` on one connection inside a transaction, committed if it returns.
