@@ -17,12 +17,14 @@ extension PostgresArchive {
             while true {
                 let rows = try await self.run(RebuildStatements.page(after: after, limit: batchSize, in: TransferPlan(.postgres)), on: connection)
                     .compactMap(RebuildStatements.StoredCall.init(values:))
+                var calls: [(call: NormalizedCall, fetchedAt: String)] = []
                 for row in rows {
                     after = row.id
                     guard let call = report.derive(row) else { continue }
-                    try await PortableWrites.upsert(call, fetchedAt: row.fetchedAt, keepingFailures: true, on: runner)
-                    report.calls += 1
+                    calls.append((call, row.fetchedAt))
                 }
+                try await PortableWrites.upsert(calls, keepingFailures: true, on: runner)
+                report.calls += calls.count
                 guard rows.count == batchSize else { break }
             }
             _ = try await self.run(RebuildStatements.finished, on: connection)

@@ -117,14 +117,20 @@ extension PostgresArchive: SyncStore {
         try await transaction { connection in
             let runner = ConnectionRunner(archive: self, connection: connection)
             var refused: [SyncFailure] = []
+            // Without savepoints, consecutive calls are written together; any other record waits its turn.
+            var calls: [NormalizedCall] = []
             for record in ordered {
+                if case .archived(let call) = record, !savepoints {
+                    calls.append(call)
+                    continue
+                }
+                try await PortableWrites.upsert(calls, fetchedAt: fetchedAt, on: runner)
+                calls = []
                 switch record {
-                case .archived(let call) where !savepoints:
-                    try await PortableWrites.upsert(call, fetchedAt: fetchedAt, on: runner)
                 case .archived(let call):
                     _ = try await runner.run("SAVEPOINT call")
                     do {
-                        try await PortableWrites.upsert(call, fetchedAt: fetchedAt, on: runner)
+                        try await PortableWrites.upsert([call], fetchedAt: fetchedAt, on: runner)
                         _ = try await runner.run("RELEASE SAVEPOINT call")
                     } catch let error as PostgresStoreError where error.isTheCallsOwn {
                         _ = try await runner.run("ROLLBACK TO SAVEPOINT call")
@@ -142,6 +148,7 @@ extension PostgresArchive: SyncStore {
                     try await PortableWrites.recordRecordingFailure(failure, runID: runID, at: fetchedAt, on: runner)
                 }
             }
+            try await PortableWrites.upsert(calls, fetchedAt: fetchedAt, on: runner)
             return refused
         }
     }
@@ -180,9 +187,10 @@ struct ConnectionRunner: StatementRunner {
         try await archive.run(statement, on: connection)
     }
 
-    func runNewCall(_ statement: NewCallStatement) async throws -> (callRef: Int64, inserted: Bool) {
-        statement.clearing ? try await archive.execute(SyncingNewCall(statement), on: connection)
-            : try await archive.execute(RebuildingNewCall(statement), on: connection)
+    func runNewCalls(_ statement: NewCallsStatement) async throws -> [NewCallsStatement.Written] {
+        let rows = statement.clearing ? try await archive.execute(SyncingNewCalls(statement), on: connection)
+            : try await archive.execute(RebuildingNewCalls(statement), on: connection)
+        return rows.map { NewCallsStatement.Written(provider: $0.1, callID: $0.2, callRef: $0.0, inserted: $0.3) }
     }
 
     func run(_ sql: String) async throws -> [[TransferValue]] {

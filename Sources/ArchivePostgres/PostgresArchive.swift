@@ -146,13 +146,14 @@ public final class PostgresArchive: Sendable {
         try await watching(connection) { try await connection.query(query, logger: Self.logger) }
     }
 
-    /// A prepared statement's one row, on a leased connection (checked and watched as `send` does).
-    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection) async throws -> Statement.Row
+    /// A prepared statement's rows, on a leased connection (checked and watched as `send` does).
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection) async throws -> [Statement.Row]
     where Statement.Row: Sendable {
         try await mappingErrors {
             try await watching(connection) {
-                for try await row in try await connection.execute(statement, logger: Self.logger) { return row }
-                throw PortableWriteError.noRowKey
+                var rows: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: Self.logger) { rows.append(row) }
+                return rows
             }
         }
     }

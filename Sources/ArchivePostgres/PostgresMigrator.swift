@@ -58,11 +58,12 @@ struct PostgresMigrator {
         }
     }
 
-    /// A migration file's statements: split at each `;` outside quotes and
-    /// `--` comments (the extended protocol takes one statement at a time).
+    /// A migration file's statements: split at each `;` outside quotes, `$$`
+    /// bodies (a `DO` block's) and `--` comments (the extended protocol takes
+    /// one statement at a time).
     static func statements(_ sql: String) -> [String] {
         var statements: [String] = [], current = ""
-        var quote: Character? = nil, inComment = false
+        var quote: Character? = nil, inComment = false, inDollarBody = false
         for ch in sql {
             if inComment {
                 if ch == "\n" { inComment = false; current.append(ch) }
@@ -73,8 +74,14 @@ struct PostgresMigrator {
                 if ch == q { quote = nil }
                 continue
             }
+            if inDollarBody {
+                if ch == "$" && current.last == "$" { inDollarBody = false }
+                current.append(ch)
+                continue
+            }
             switch ch {
             case "'", "\"": quote = ch; current.append(ch)
+            case "$" where current.last == "$": inDollarBody = true; current.append(ch)
             case "-" where current.last == "-": current.removeLast(); inComment = true
             case ";":
                 let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,63 +1,58 @@
 import ArchiveKit
 import PostgresNIO
 
-/// `NewCallStatement` as PostgresNIO prepares it: once per connection, named
+/// `NewCallsStatement` as PostgresNIO prepares it: once per connection, named
 /// by its type, so each of the statement's two texts (a sync's, a rebuild's)
 /// is a type of its own.
 ///
 /// The parameters' types are declared, not read off the first call's values:
 /// a NULL there would leave a parameter for the server to infer from its cast
-/// (`$3::timestamptz`), and later calls' text would then be read as binary
+/// (`$3::timestamptz[]`), and later calls' text would then be read as binary
 /// timestamps.
 ///
 /// The values are encoded when the statement is made, not when PostgresNIO
 /// asks for them: that happens after `PostgresArchive.execute` has checked the
-/// connection is open, and the longer the gap, the likelier a session ended
-/// in it leaves the statement unanswered (see `PostgresArchive.send`).
-protocol PreparedNewCall: PostgresPreparedStatement where Row == (Int64, Bool) {
+/// connection is open, and the shorter the gap, the less often a session
+/// that ends in it costs a statement (see `PostgresArchive.send`).
+protocol PreparedNewCalls: PostgresPreparedStatement where Row == (Int64, String, String, Bool) {
     static var clearing: Bool { get }
     var bindings: PostgresBindings { get }
     init(bindings: PostgresBindings)
 }
 
-extension PreparedNewCall {
-    static var sql: String { NewCallStatement.sql(clearing: clearing) }
-    static var bindingDataTypes: [PostgresDataType] { clearing ? BoundTypes.syncing : BoundTypes.rebuilding }
+extension PreparedNewCalls {
+    static var sql: String { NewCallsStatement.sql(clearing: clearing) }
+    static var bindingDataTypes: [PostgresDataType] { BoundTypes.all }
 
-    init(_ statement: NewCallStatement) {
-        let parameters = NewCallStatement.parameters(clearing: Self.clearing)
-        var bindings = PostgresBindings(capacity: parameters.count)
-        for (argument, parameter) in zip(statement.arguments, parameters) {
-            switch argument {
-            case .value(let value): bindings.append(value, as: parameter.kind)
-            case .column(let values): bindings.append(ColumnArray(values: values, kind: parameter.kind))
-            }
+    init(_ statement: NewCallsStatement) {
+        var bindings = PostgresBindings(capacity: statement.columns.count)
+        for (values, kind) in zip(statement.columns, NewCallsStatement.parameters) {
+            bindings.append(ColumnArray(values: values, kind: kind))
         }
         self.init(bindings: bindings)
     }
 
     func makeBindings() -> PostgresBindings { bindings }
 
-    func decodeRow(_ row: PostgresRow) throws -> (Int64, Bool) {
-        try row.decode((Int64, Bool).self)
+    func decodeRow(_ row: PostgresRow) throws -> (Int64, String, String, Bool) {
+        try row.decode((Int64, String, String, Bool).self)
     }
 }
 
-struct SyncingNewCall: PreparedNewCall {
+struct SyncingNewCalls: PreparedNewCalls {
     static let clearing = true
     let bindings: PostgresBindings
 }
 
-struct RebuildingNewCall: PreparedNewCall {
+struct RebuildingNewCalls: PreparedNewCalls {
     static let clearing = false
     let bindings: PostgresBindings
 }
 
 private enum BoundTypes {
-    static let syncing = NewCallStatement.parameters(clearing: true).map { type($0.kind, array: $0.isArray) }
-    static let rebuilding = NewCallStatement.parameters(clearing: false).map { type($0.kind, array: $0.isArray) }
+    static let all = NewCallsStatement.parameters.map { type($0, array: true) }
 
-    /// What `PostgresBindings.append(_:as:)` and `ColumnArray` send for a parameter.
+    /// What `ColumnArray` sends for a parameter, and for its elements.
     static func type(_ kind: ColumnKind, array: Bool) -> PostgresDataType {
         switch (kind, array) {
         case (.integer, false): .int8
@@ -75,7 +70,7 @@ private enum BoundTypes {
 /// One child column's values as a one-dimensional PostgreSQL array, in the
 /// binary format (`array_recv`), NULLs included, which PostgresNIO's own
 /// arrays cannot hold. The values are already of the column's kind
-/// (`NewCallStatement` checked them).
+/// (`NewCallsStatement` checked them).
 struct ColumnArray: PostgresDynamicTypeEncodable {
     let values: [TransferValue]
     let kind: ColumnKind

@@ -7,9 +7,9 @@ import GRDB
 /// by `resultKinds`.
 public protocol StatementRunner {
     func run(_ statement: TransferQuery) async throws -> [[TransferValue]]
-    /// Runs a new call's one statement (prepared, as its text never changes):
-    /// the call's row key, and whether the upsert inserted the row.
-    func runNewCall(_ statement: NewCallStatement) async throws -> (callRef: Int64, inserted: Bool)
+    /// Runs new calls' one statement (prepared, as its text never changes):
+    /// each call's row key, and whether the upsert inserted the row.
+    func runNewCalls(_ statement: NewCallsStatement) async throws -> [NewCallsStatement.Written]
 }
 
 /// A sync's writes for a store other than the SQLite one, from the same
@@ -18,25 +18,57 @@ public protocol StatementRunner {
 /// them, so the two stores cannot write a call differently. The SQLite store
 /// runs its statements itself, on GRDB's cached statements.
 public enum PortableWrites {
-    /// Stores `call` and replaces its derived rows (its recordings stay), as
-    /// `ArchiveStore.upsert` does; the caller holds the transaction (and the call's savepoint, if any).
-    /// A sync clears the call's `sync_failures` (it has arrived); a rebuild, which fetched nothing, keeps them.
+    /// Stores `calls` and replaces their derived rows (their recordings stay),
+    /// as `ArchiveStore.upsert` does, in the order given (a batch's lock
+    /// order); the caller holds the transaction (and a call's savepoint, if
+    /// any). A sync clears each call's `sync_failures` (it has arrived); a
+    /// rebuild, which fetched nothing, keeps them.
     ///
-    /// A call is one statement, one round trip (`NewCallStatement`). A call
-    /// already archived (a re-sync, a rebuild, another machine's sync a moment
-    /// earlier) then has its old children deleted and the new ones written by
-    /// further statements: in one statement, the deletes would run after the
-    /// inserts they make room for. So does a call with a value of another kind
-    /// than its column's, which the typed statement cannot bind.
-    public static func upsert(_ call: NormalizedCall, fetchedAt: String, keepingFailures: Bool = false,
+    /// New calls are one statement, one round trip, for up to
+    /// `NewCallsStatement.maximumCalls` of them. A call already archived (a
+    /// re-sync, a rebuild, another machine's sync a moment earlier) then has
+    /// its old children deleted and the new ones written by further
+    /// statements: in one statement, the deletes would run after the inserts
+    /// they make room for. So does a call with a value of another kind than
+    /// its column's, which the typed statement cannot bind.
+    public static func upsert(_ calls: [NormalizedCall], fetchedAt: String, keepingFailures: Bool = false,
                               on runner: some StatementRunner) async throws {
-        let call = ArchiveStore.stamped(call, fetchedAt: fetchedAt)
-        let children = ChildRows(call)
-        if let statement = NewCallStatement(call, children, clearing: !keepingFailures) {
-            let (callRef, inserted) = try await runner.runNewCall(statement)
-            if !inserted { try await replaceChildren(children, callRef: callRef, on: runner) }
-            return
+        try await upsert(calls.map { ($0, fetchedAt) }, keepingFailures: keepingFailures, on: runner)
+    }
+
+    /// `upsert`, each call with its own `fetched_at` (a rebuild keeps each call's).
+    public static func upsert(_ calls: [(call: NormalizedCall, fetchedAt: String)], keepingFailures: Bool,
+                              on runner: some StatementRunner) async throws {
+        var statement = NewCallsStatement(clearing: !keepingFailures)
+        var held: [(call: NormalizedCall, children: ChildRows)] = []
+        func flush() async throws {
+            guard !held.isEmpty else { return }
+            let written = try await runner.runNewCalls(statement)
+            let byKey = Dictionary(written.map { ($0.provider + " " + $0.callID, $0) }, uniquingKeysWith: { first, _ in first })
+            for (call, children) in held {
+                guard let row = byKey[call.provider.rawValue + " " + call.callID] else { throw PortableWriteError.noRowKey }
+                if !row.inserted { try await replaceChildren(children, callRef: row.callRef, on: runner) }
+            }
+            statement = NewCallsStatement(clearing: !keepingFailures)
+            held = []
         }
+        for (call, fetchedAt) in calls {
+            let call = ArchiveStore.stamped(call, fetchedAt: fetchedAt)
+            let children = ChildRows(call)
+            if statement.isFull || statement.holds(call) { try await flush() }
+            if statement.append(call, children) {
+                held.append((call, children))
+            } else {
+                try await flush()
+                try await upsertOne(call, children, keepingFailures: keepingFailures, on: runner)
+            }
+        }
+        try await flush()
+    }
+
+    /// A call whose values the typed statement cannot bind, in statements that cast each one.
+    private static func upsertOne(_ call: NormalizedCall, _ children: ChildRows, keepingFailures: Bool,
+                                  on runner: some StatementRunner) async throws {
         let returned = try await runner.run(statement(NormalizedCall.upsertSQL, table: .calls, columns: NormalizedCall.writtenColumns,
                                                       values: call.databaseValues, returning: [.integer]))
         guard case .integer(let callRef)? = returned.first?.first else { throw PortableWriteError.noRowKey }

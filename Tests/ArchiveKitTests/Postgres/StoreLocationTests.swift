@@ -76,13 +76,16 @@ struct StoreLocationTests {
         #expect(!result.stderr.contains("hunter2"))
     }
 
-    @Test func migrationFilesSplitIntoStatementsAtSemicolonsOutsideQuotesAndComments() {
+    @Test func migrationFilesSplitIntoStatementsAtSemicolonsOutsideQuotesBodiesAndComments() {
         let sql = """
             -- a comment; with a semicolon
             CREATE TABLE a (x text DEFAULT 'a;b'); -- trailing; comment
             CREATE VIEW "v;w" AS SELECT 1;
+            DO $$ BEGIN PERFORM 1; EXCEPTION WHEN others THEN NULL; END $$;
+            SELECT '$$;';
             """
-        #expect(PostgresMigrator.statements(sql) == ["CREATE TABLE a (x text DEFAULT 'a;b')", "CREATE VIEW \"v;w\" AS SELECT 1"])
+        #expect(PostgresMigrator.statements(sql) == ["CREATE TABLE a (x text DEFAULT 'a;b')", "CREATE VIEW \"v;w\" AS SELECT 1",
+                                                     "DO $$ BEGIN PERFORM 1; EXCEPTION WHEN others THEN NULL; END $$", "SELECT '$$;'"])
         let shipped = PostgresMigrator.statements(ArchivePostgres.EmbeddedMigrations.all[0].sql)
         #expect(shipped.count > 20 && shipped.allSatisfy { !$0.hasPrefix("--") })
     }

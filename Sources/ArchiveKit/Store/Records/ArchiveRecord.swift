@@ -32,19 +32,26 @@ extension ArchiveRecord {
 
     static func makeInsertSQL() -> String { makeInsertSQL(rows: 1) }
 
+    /// `INSERT INTO table (every written column)`, before its rows.
+    static var insertHead: String { "INSERT INTO \(databaseTableName) (\(writtenColumns.joined(separator: ", ")))" }
+
     /// One `INSERT` of `rows` rows.
     static func makeInsertSQL(rows: Int) -> String {
         let row = "(\(CallFilter.placeholders(writtenColumns.count)))"
-        return "INSERT INTO \(databaseTableName) (\(writtenColumns.joined(separator: ", "))) VALUES "
-            + Array(repeating: row, count: rows).joined(separator: ", ")
+        return insertHead + " VALUES " + Array(repeating: row, count: rows).joined(separator: ", ")
     }
 
     /// An upsert keeps the row (and its rowid) and updates it in place;
     /// `INSERT OR REPLACE` would delete it first and cascade to its children.
     static func makeUpsertSQL(conflict key: [Columns]) -> String {
+        makeInsertSQL() + makeConflictClause(key)
+    }
+
+    /// The upsert's ` ON CONFLICT … DO UPDATE SET` every other column, for any source of rows.
+    static func makeConflictClause(_ key: [Columns]) -> String {
         let keyNames = key.map(\.rawValue)
         let updates = writtenColumns.filter { !keyNames.contains($0) }.map { "\($0) = excluded.\($0)" }
-        return makeInsertSQL() + " ON CONFLICT (\(keyNames.joined(separator: ", "))) DO UPDATE SET \(updates.joined(separator: ", "))"
+        return " ON CONFLICT (\(keyNames.joined(separator: ", "))) DO UPDATE SET \(updates.joined(separator: ", "))"
     }
 
     /// The statement's arguments: `supplied` (one per `suppliedColumns`), then the row's own.

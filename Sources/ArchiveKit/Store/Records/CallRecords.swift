@@ -21,6 +21,8 @@ extension NormalizedCall: ArchiveRecord {
 
     static let jsonColumns: Set<Columns> = [.metadata, .variables]
     static let upsertSQL = makeUpsertSQL(conflict: [.provider, .callID]) + " RETURNING id"
+    /// The upsert's conflict clause alone, for rows from elsewhere than `VALUES` (`NewCallsStatement`).
+    static let upsertConflict = makeConflictClause([.provider, .callID])
 
     func value(_ column: Columns) -> (any DatabaseValueConvertible)? {
         switch column {
