@@ -97,3 +97,53 @@ struct NewCallsStatementTests {
         #expect(TransferValue.text("1").typed(as: .integer) == nil)
     }
 }
+
+/// How `PortableWrites.upsert` cuts calls into statements, without a server:
+/// a runner that answers as PostgreSQL would (a call it has seen before comes
+/// back not inserted) and keeps what it was asked.
+struct PortableUpsertTests {
+    final class Runner: StatementRunner {
+        var statements: [[String]] = []  // each new-calls statement's call IDs
+        var others: [String] = []  // every other statement's SQL
+        var archived: Set<String> = []
+
+        func run(_ statement: TransferQuery) async throws -> [[TransferValue]] {
+            others.append(statement.sql)
+            return statement.sql == NormalizedCall.upsertSQL ? [[.integer(1)]] : []
+        }
+
+        func runNewCalls(_ statement: NewCallsStatement) async throws -> [NewCallsStatement.Written] {
+            let column = NormalizedCall.writtenColumns.firstIndex(of: "call_id")!
+            let ids = statement.columns[column].map { value -> String in if case .text(let id) = value { id } else { "" } }
+            statements.append(ids)
+            return ids.enumerated().map { index, id in
+                NewCallsStatement.Written(provider: "puretalk", callID: id, callRef: Int64(index), inserted: archived.insert(id).inserted)
+            }
+        }
+    }
+
+    func call(_ id: String) throws -> NormalizedCall {
+        let (body, requested) = try referenceBody(.puretalk)
+        var call = try Provider.puretalk.adapter.decode(body: body, requestedID: requested)
+        call.callID = id
+        return call
+    }
+
+    @Test func newCallsShareAStatementAndACallTwiceStartsAnother() async throws {
+        let runner = Runner()
+        try await PortableWrites.upsert(try ["a", "b", "a", "c"].map(call), fetchedAt: "2026-12-04T00:00:00Z", on: runner)
+        #expect(runner.statements == [["a", "b"], ["a", "c"]])
+        // The second "a" was archived already: its old children are deleted and its new ones inserted.
+        #expect(runner.others.filter { $0.hasPrefix("DELETE FROM transcript_turns") }.count == 1)
+        #expect(runner.others.contains { $0.hasPrefix("INSERT INTO transcript_turns") })
+    }
+
+    @Test func aStatementHoldsAtMostItsMaximum() async throws {
+        let runner = Runner()
+        let ids = (0..<(NewCallsStatement.maximumCalls + 3)).map { "call-\($0)" }
+        try await PortableWrites.upsert(try ids.map(call), fetchedAt: "2026-12-04T00:00:00Z", on: runner)
+        #expect(runner.statements.map(\.count) == [NewCallsStatement.maximumCalls, 3])
+        #expect(runner.statements.joined().map { $0 } == ids)
+        #expect(runner.others.isEmpty, "new calls need no statement but their one")
+    }
+}
