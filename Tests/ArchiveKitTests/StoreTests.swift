@@ -53,9 +53,9 @@ import Testing
         #expect(rowidAfter == rowid)
     }
 
-    /// Each table's rows of a call go in one INSERT per 500 rows: a call of 1,201
-    /// turns, each with latencies, crosses two chunk boundaries and every latency
-    /// still points at its own turn, in a store whose full-text index agrees.
+    /// Each table's rows go in INSERTs of at most 256 rows (`TableRows.statementSizes`):
+    /// a call of 1,201 turns, each with latencies, crosses several statements and every
+    /// latency still points at its own turn, in a store whose full-text index agrees.
     @Test func aLongCallIsStoredWholeAcrossInsertChunks() async throws {
         let spec = CallSpec(id: "long", turns: (0..<1201).map { ("agent", "turn \($0) refund") },
                             llmLatencies: (0..<1201).map { Double($0) / 1000 })
@@ -73,6 +73,48 @@ import Testing
         })
         try checkFullTextIndexes(store)
         #expect(try CallSearch.run("refund", filter: CallFilter(), limit: nil, in: store).rows.count == 1201)
+    }
+
+    /// A batch writes its calls' rows first and their children together after:
+    /// every child still finds its own call, and a call twice in one batch is
+    /// stored once, with the second version's rows.
+    @Test func aBatchOfCallsWritesEachCallsChildrenUnderItsOwnCall() async throws {
+        let store = try ArchiveStore.inMemory()
+        var twice = sampleCall("c2", turns: 4)
+        twice.turns[0].content = "the second version"
+        try await store.save([.archived(sampleCall("c1", turns: 3)), .archived(sampleCall("c2", turns: 7)),
+                              .archived(sampleCall("c3", turns: 1)), .archived(twice)], runID: nil)
+        let counts = try await store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.call_id, count(DISTINCT t.id), count(DISTINCT l.turn_ref), count(DISTINCT f.rowid) FROM calls c
+                LEFT JOIN transcript_turns t ON t.call_ref = c.id AND t.call_id = c.call_id
+                LEFT JOIN turn_latencies l ON l.turn_ref = t.id AND l.call_id = c.call_id AND l.turn_index = t.turn_index
+                LEFT JOIN post_analysis_fields f ON f.call_ref = c.id AND f.call_id = c.call_id
+                GROUP BY c.call_id ORDER BY c.call_id
+                """).map { [$0[0] as String, "\($0[1] as Int)", "\($0[2] as Int)", "\($0[3] as Int)"] }
+        }
+        #expect(counts == [["c1", "3", "2", "2"], ["c2", "4", "2", "2"], ["c3", "1", "1", "2"]])
+        #expect(try rowCount(store, "transcript_turns") == 8)
+        let first = try await store.read { try String.fetchOne($0, sql: "SELECT content FROM transcript_turns WHERE call_id = 'c2' AND turn_index = 0") }
+        #expect(first == "the second version")
+        try checkFullTextIndexes(store)
+    }
+
+    @Test func rowsAreCutIntoStatementsOfAFewSizes() {
+        func cut(_ count: Int) -> [Int] {
+            let rows = TableRows(shape: ChildRows.fieldShape, rows: (0..<count).map { ["puretalk".databaseValue, "c".databaseValue, $0.databaseValue, "n".databaseValue, .null] })
+            let statements = rows.statements { _ in 7.databaseValue }
+            let values = statements.flatMap { $0.values }
+            // Every row once, in order, each led by its parent.
+            #expect(values.count == count * rows.columns.count)
+            #expect(stride(from: 0, to: values.count, by: rows.columns.count).allSatisfy { values[$0] == 7.databaseValue })
+            #expect(stride(from: 3, to: values.count, by: rows.columns.count).map { values[$0] } == (0..<count).map(\.databaseValue))
+            return statements.map { $0.sql.components(separatedBy: "), (").count }
+        }
+        #expect(cut(0) == [])
+        #expect(cut(20) == [20])
+        #expect(cut(32) == [32])
+        #expect(cut(600) == [256, 256, 64, 24])
     }
 
     @Test func aSuccessClearsAnEarlierFailure() async throws {

@@ -53,16 +53,22 @@ extension ArchiveStore {
     /// Thrown out of a batch written without savepoints, to roll it back and write it again with them.
     private struct CallRefused: Error {}
 
+    /// Without savepoints, each call's `calls` row is written as it comes and
+    /// its children wait, to go in with the other calls' (`insertChildren`).
     private static func save(_ batch: [SyncRecord], runID: Int64?, fetchedAt: String, savepoints: Bool, db: Database) throws -> [SyncFailure] {
         var refused: [SyncFailure] = []
+        var waiting = ChildBatch()
+        func refusing<T>(_ work: () throws -> T) throws -> T {
+            do { return try work() } catch let error as DatabaseError where isTheCallsOwn(error) { throw CallRefused() }
+        }
         for record in batch {
             switch record {
             case .archived(let call) where !savepoints:
-                do {
-                    try upsert(call, fetchedAt: fetchedAt, db: db)
-                } catch let error as DatabaseError where isTheCallsOwn(error) {
-                    throw CallRefused()
-                }
+                // The same call again replaces the children of the first, which must be in by then.
+                if waiting.holds(call) { try refusing { try insertChildren(waiting, db: db) }; waiting = ChildBatch() }
+                let call = stamped(call, fetchedAt: fetchedAt)
+                let callRef = try refusing { try storeCallRow(call, db: db) }
+                waiting.append(call, callRef: callRef)
             case .archived(let call):
                 do {
                     try db.inSavepoint {
@@ -84,6 +90,7 @@ extension ArchiveStore {
                 try recordRecordingFailure(failure, runID: runID, at: fetchedAt, db: db)
             }
         }
+        try refusing { try insertChildren(waiting, db: db) }
         return refused
     }
 
@@ -96,6 +103,15 @@ extension ArchiveStore {
     /// `sync_failures` row, as a successful fetch should (a rebuild does not fetch).
     static func upsert(_ call: NormalizedCall, fetchedAt: String, db: Database, clearingFailure: Bool = true) throws {
         let call = stamped(call, fetchedAt: fetchedAt)
+        let callRef = try storeCallRow(call, db: db, clearingFailure: clearingFailure)
+        var children = ChildBatch()
+        children.append(call, callRef: callRef)
+        try insertChildren(children, db: db)
+    }
+
+    /// Stores the (stamped) call's `calls` row and deletes its derived rows,
+    /// for `insertChildren` to write again; returns its `id`.
+    private static func storeCallRow(_ call: NormalizedCall, db: Database, clearingFailure: Bool = true) throws -> Int64 {
         // Most calls a sync writes are new: one probe then spares them the four
         // deletes, which would find nothing.
         let archived = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM calls WHERE provider = ? AND call_id = ?"),
@@ -107,7 +123,7 @@ extension ArchiveStore {
             try db.cachedStatement(sql: "DELETE FROM sync_failures WHERE provider = ? AND call_id = ?")
                 .execute(arguments: [call.provider, call.callID])
         }
-        try insertChildren(of: call, callRef: callRef, db: db)
+        return callRef
     }
 
     /// The call as stored: final by the archive's rule, fetched at `fetchedAt`.
@@ -134,24 +150,28 @@ extension ArchiveStore {
         try db.cachedStatement(sql: "DELETE FROM call_latency_samples WHERE call_ref = ?").execute(arguments: ref)
     }
 
-    /// Inserts the call's child rows (`ChildRows`, as the PostgreSQL writer
-    /// takes them), each table's in one statement (per 500 rows). FTS5 flushes
-    /// its pending entries to a new segment whenever a statement opens a
-    /// savepoint, and every statement with a trigger or a foreign key opens one:
-    /// one `INSERT` per turn made a segment per turn, and merging them was a
-    /// third of a sync's instructions under callgrind.
-    static func insertChildren(of call: NormalizedCall, callRef: Int64, db: Database) throws {
-        let children = ChildRows(call)
-        let key = callRef.databaseValue
-        var turnRefs: [Int64: Int64] = [:]
-        for (sql, values) in children.turns.statements(parent: { _ in key }) {
-            for row in try Row.fetchAll(db.cachedStatement(sql: sql + " RETURNING id, turn_index"),
+    /// Inserts the calls' child rows (`ChildRows`, as the PostgreSQL writer
+    /// takes them), each table's for all the calls in one statement (per
+    /// `TableRows.statementSizes`). FTS5 flushes its pending entries to a new
+    /// segment whenever a statement opens a savepoint, and every statement
+    /// with a trigger or a foreign key opens one: one `INSERT` per turn made a
+    /// segment per turn, and merging them was a third of a sync's instructions
+    /// under callgrind; one per call still cost 11% of a sync's CPU (`perf`).
+    static func insertChildren(_ batch: ChildBatch, db: Database) throws {
+        guard !batch.isEmpty else { return }
+        let callRef = { (row: [DatabaseValue]) in batch.callRef(ofChild: row).databaseValue }
+        var turnRefs: [ChildBatch.TurnKey: Int64] = [:]
+        for (sql, values) in batch.rows(\.turns).statements(parent: callRef) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: sql + " RETURNING id, call_ref, turn_index"),
                                         arguments: StatementArguments(databaseValues: values)) {
-                turnRefs[row[1]] = row[0]
+                turnRefs[ChildBatch.TurnKey(callRef: row[1], index: row[2])] = row[0]
             }
         }
-        var rest = children.latencies.statements { row in ChildRows.turnIndex(ofLatency: row).flatMap { turnRefs[$0] }.databaseValue }
-        for rows in [children.analysis, children.fields, children.samples] { rest += rows.statements { _ in key } }
+        var rest = batch.rows(\.latencies).statements { row in
+            guard let call = batch.callRef(ofChild: row), let index = ChildRows.turnIndex(ofLatency: row) else { return .null }
+            return turnRefs[ChildBatch.TurnKey(callRef: call, index: index)].databaseValue
+        }
+        for rows in [batch.rows(\.analysis), batch.rows(\.fields), batch.rows(\.samples)] { rest += rows.statements(parent: callRef) }
         for (sql, values) in rest {
             try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(databaseValues: values))
         }

@@ -187,23 +187,35 @@ struct TableRows {
     var columns: [String] { shape.columns }
     var kinds: [ColumnKind] { shape.kinds }
 
-    /// Rows per `INSERT`: 500 of the widest (13 columns) bind 6,500 values,
-    /// under SQLite's 32,766 and PostgreSQL's 65,535.
-    static let rowsPerStatement = 500
+    /// Rows per `INSERT`, largest first: a statement of 256 of the widest
+    /// rows (13 columns) binds 3,328 values, under SQLite's 32,766 and
+    /// PostgreSQL's 65,535. Few sizes keep few texts in the statement caches
+    /// (a text per count of rows would prepare a new one for nearly every
+    /// batch); fewer rows than the smallest are one statement of their own
+    /// count, so most single calls are one statement a table.
+    static let statementSizes = [256, 128, 64, 32]
 
-    /// The rows as multi-row `INSERT`s of at most `rowsPerStatement` rows,
-    /// each with its values, every row's led by `parent(row)`.
+    /// The rows as multi-row `INSERT`s: as many of the largest of
+    /// `statementSizes` as fit, then of the next, and the rest as one; each
+    /// with its values, every row's led by `parent(row)`.
     func statements(parent: ([DatabaseValue]) -> DatabaseValue) -> [(sql: String, values: [DatabaseValue])] {
-        stride(from: 0, to: rows.count, by: Self.rowsPerStatement).map { start in
-            let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
+        var statements: [(sql: String, values: [DatabaseValue])] = []
+        var start = 0
+        func take(_ size: Int) {
             var values: [DatabaseValue] = []
-            values.reserveCapacity(chunk.count * columns.count)
-            for row in chunk {
+            values.reserveCapacity(size * columns.count)
+            for row in rows[start..<start + size] {
                 values.append(parent(row))
                 values += row
             }
-            return (shape.insertSQL(chunk.count), values)
+            statements.append((shape.insertSQL(size), values))
+            start += size
         }
+        for size in Self.statementSizes {
+            while rows.count - start >= size { take(size) }
+        }
+        if start < rows.count { take(rows.count - start) }
+        return statements
     }
 }
 
@@ -233,6 +245,45 @@ struct ChildRows {
                            rows: call.fields.enumerated().map { parent + [$0.offset.databaseValue] + $0.element.databaseValues })
         samples = TableRows(shape: Self.sampleShape, rows: call.latencySamples.map { parent + $0.databaseValues })
     }
+}
+
+/// Several calls' child rows, written together after their `calls` rows
+/// (`ArchiveStore.insertChildren`), each row led by its call's `id`: every
+/// child row starts with its call's provider and call ID, which find it.
+struct ChildBatch {
+    struct TurnKey: Hashable {
+        let callRef: Int64
+        let index: Int64
+    }
+
+    private struct CallKey: Hashable {
+        let provider: DatabaseValue
+        let callID: DatabaseValue
+    }
+
+    private var children: [ChildRows] = []
+    private var callRefs: [CallKey: Int64] = [:]
+
+    var isEmpty: Bool { children.isEmpty }
+
+    func holds(_ call: NormalizedCall) -> Bool { callRefs[CallKey(provider: call.provider.databaseValue, callID: call.callID.databaseValue)] != nil }
+
+    /// Adds `call`'s rows (the call as stored: stamped), under its `id`.
+    mutating func append(_ call: NormalizedCall, callRef: Int64) {
+        precondition(!holds(call), "a call's rows are in a batch once")
+        children.append(ChildRows(call))
+        callRefs[CallKey(provider: call.provider.databaseValue, callID: call.callID.databaseValue)] = callRef
+    }
+
+    /// One table's rows of every call, in the calls' order.
+    func rows(_ table: KeyPath<ChildRows, TableRows>) -> TableRows {
+        let first = children[0][keyPath: table]
+        guard children.count > 1 else { return first }
+        return TableRows(shape: first.shape, rows: children.flatMap { $0[keyPath: table].rows })
+    }
+
+    /// The `id` of the call a child row belongs to.
+    func callRef(ofChild row: [DatabaseValue]) -> Int64? { callRefs[CallKey(provider: row[0], callID: row[1])] }
 }
 
 public enum PortableWriteError: Error, CustomStringConvertible {
