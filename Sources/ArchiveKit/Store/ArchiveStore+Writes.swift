@@ -151,8 +151,8 @@ extension ArchiveStore {
     }
 
     /// Inserts the calls' child rows (`ChildRows`, as the PostgreSQL writer
-    /// takes them), each table's for all the calls in one statement (per
-    /// `TableRows.statementSizes`). FTS5 flushes its pending entries to a new
+    /// takes them), each table's rows of all the calls together, in the few
+    /// statements `TableRows.statementSizes` cuts them into. FTS5 flushes its pending entries to a new
     /// segment whenever a statement opens a savepoint, and every statement
     /// with a trigger or a foreign key opens one: one `INSERT` per turn made a
     /// segment per turn, and merging them was a third of a sync's instructions
