@@ -53,9 +53,7 @@ extension ArchiveStore {
         guard try storedChildren(of: callRef, db: db) != derivedChildren(of: call) else { return }
         try indexing.suspendIfWorthIt()
         try deleteChildren(of: callRef, db: db)
-        var children = ChildBatch()
-        children.append(call, callRef: callRef)
-        try insertChildren(children, db: db)
+        try insertChildren(ChildBatch(call, callRef: callRef), db: db)
     }
 
     /// A call's child rows as stored, table by table, in a fixed order, without their local keys.

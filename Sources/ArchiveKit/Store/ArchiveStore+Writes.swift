@@ -104,9 +104,7 @@ extension ArchiveStore {
     static func upsert(_ call: NormalizedCall, fetchedAt: String, db: Database, clearingFailure: Bool = true) throws {
         let call = stamped(call, fetchedAt: fetchedAt)
         let callRef = try storeCallRow(call, db: db, clearingFailure: clearingFailure)
-        var children = ChildBatch()
-        children.append(call, callRef: callRef)
-        try insertChildren(children, db: db)
+        try insertChildren(ChildBatch(call, callRef: callRef), db: db)
     }
 
     /// Stores the (stamped) call's `calls` row and deletes its derived rows,
@@ -152,11 +150,12 @@ extension ArchiveStore {
 
     /// Inserts the calls' child rows (`ChildRows`, as the PostgreSQL writer
     /// takes them), each table's rows of all the calls together, in the few
-    /// statements `TableRows.statementSizes` cuts them into. FTS5 flushes its pending entries to a new
-    /// segment whenever a statement opens a savepoint, and every statement
-    /// with a trigger or a foreign key opens one: one `INSERT` per turn made a
-    /// segment per turn, and merging them was a third of a sync's instructions
-    /// under callgrind; one per call still cost 11% of a sync's CPU (`perf`).
+    /// statements `TableRows.statementSizes` cuts them into. FTS5 flushes its
+    /// pending entries to a new segment whenever a statement opens a
+    /// savepoint, and every statement with a trigger or a foreign key opens
+    /// one: one `INSERT` per turn made a segment per turn, and merging them was
+    /// a third of a sync's instructions under callgrind; one per call still
+    /// cost 11% of a sync's CPU (`perf`).
     static func insertChildren(_ batch: ChildBatch, db: Database) throws {
         guard !batch.isEmpty else { return }
         let callRef = { (row: [DatabaseValue]) in batch.callRef(ofChild: row).databaseValue }

@@ -88,12 +88,6 @@ public struct NewCallsStatement: Sendable {
         return true
     }
 
-    private struct CallKey: Hashable {
-        let provider: Provider
-        let callID: String
-        init(_ call: NormalizedCall) { (provider, callID) = (call.provider, call.callID) }
-    }
-
     // MARK: The text, made once
 
     private static let syncing = layout(clearing: true).sql

@@ -44,9 +44,9 @@ public enum PortableWrites {
         func flush() async throws {
             guard !held.isEmpty else { return }
             let written = try await runner.runNewCalls(statement)
-            let byKey = Dictionary(written.map { ($0.provider + " " + $0.callID, $0) }, uniquingKeysWith: { first, _ in first })
+            let byKey = Dictionary(written.map { (CallKey(provider: $0.provider, callID: $0.callID), $0) }, uniquingKeysWith: { first, _ in first })
             for (call, children) in held {
-                guard let row = byKey[call.provider.rawValue + " " + call.callID] else { throw PortableWriteError.noRowKey }
+                guard let row = byKey[CallKey(call)] else { throw PortableWriteError.noRowKey }
                 if !row.inserted { try await replaceChildren(children, callRef: row.callRef, on: runner) }
             }
             statement = NewCallsStatement(clearing: !keepingFailures)
@@ -247,32 +247,51 @@ struct ChildRows {
     }
 }
 
+/// A call's natural key, its provider and call ID: how a batch finds a call
+/// again among its rows.
+struct CallKey: Hashable {
+    let provider: String
+    let callID: String
+
+    init(provider: String, callID: String) {
+        self.provider = provider
+        self.callID = callID
+    }
+
+    init(_ call: NormalizedCall) { self.init(provider: call.provider.rawValue, callID: call.callID) }
+
+    /// The call a child row belongs to: every child row starts with its call's provider and call ID (`ChildRows`).
+    init?(ofChild row: [DatabaseValue]) {
+        guard let provider = String.fromDatabaseValue(row[0]), let callID = String.fromDatabaseValue(row[1]) else { return nil }
+        self.init(provider: provider, callID: callID)
+    }
+}
+
 /// Several calls' child rows, written together after their `calls` rows
-/// (`ArchiveStore.insertChildren`), each row led by its call's `id`: every
-/// child row starts with its call's provider and call ID, which find it.
+/// (`ArchiveStore.insertChildren`), each row led by its call's `id`.
 struct ChildBatch {
     struct TurnKey: Hashable {
         let callRef: Int64
         let index: Int64
     }
 
-    private struct CallKey: Hashable {
-        let provider: DatabaseValue
-        let callID: DatabaseValue
-    }
-
     private var children: [ChildRows] = []
     private var callRefs: [CallKey: Int64] = [:]
 
+    init() {}
+
+    /// One call's rows, under its `id`.
+    init(_ call: NormalizedCall, callRef: Int64) { append(call, callRef: callRef) }
+
     var isEmpty: Bool { children.isEmpty }
 
-    func holds(_ call: NormalizedCall) -> Bool { callRefs[CallKey(provider: call.provider.databaseValue, callID: call.callID.databaseValue)] != nil }
+    func holds(_ call: NormalizedCall) -> Bool { callRefs[CallKey(call)] != nil }
 
     /// Adds `call`'s rows (the call as stored: stamped), under its `id`.
     mutating func append(_ call: NormalizedCall, callRef: Int64) {
         precondition(!holds(call), "a call's rows are in a batch once")
         children.append(ChildRows(call))
-        callRefs[CallKey(provider: call.provider.databaseValue, callID: call.callID.databaseValue)] = callRef
+        callRefs[CallKey(call)] = callRef
     }
 
     /// One table's rows of every call, in the calls' order.
@@ -283,7 +302,7 @@ struct ChildBatch {
     }
 
     /// The `id` of the call a child row belongs to.
-    func callRef(ofChild row: [DatabaseValue]) -> Int64? { callRefs[CallKey(provider: row[0], callID: row[1])] }
+    func callRef(ofChild row: [DatabaseValue]) -> Int64? { CallKey(ofChild: row).flatMap { callRefs[$0] } }
 }
 
 public enum PortableWriteError: Error, CustomStringConvertible {
